@@ -1,0 +1,271 @@
+// CPython's mutual HMAC challenge, both dialects. See auth.ts for the public half.
+
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Connection } from "./connection.ts";
+import { AuthenticationError } from "./errors.ts";
+
+const enc = new TextEncoder();
+const CHALLENGE = enc.encode("#CHALLENGE#");
+const WELCOME = enc.encode("#WELCOME#");
+const FAILURE = enc.encode("#FAILURE#");
+/** Random bytes in a 3.12+ challenge. */
+const MESSAGE_LENGTH = 40;
+/** Every handshake read is capped at this many bytes (CPython's `recv_bytes(256)`). */
+export const HANDSHAKE_MAX = 256;
+/** Python digest name → node:crypto algorithm. */
+const DIGESTS: Record<string, string> = {
+  md5: "md5",
+  sha256: "sha256",
+  sha384: "sha384",
+  sha3_256: "sha3-256",
+  sha3_384: "sha3-384",
+};
+
+/** Turns a key given as a string into its UTF-8 bytes. */
+export function keyBytes(authkey: Uint8Array | string): Uint8Array {
+  if (typeof authkey === "string") return enc.encode(authkey);
+  if (authkey instanceof Uint8Array) return authkey;
+  throw new TypeError(
+    "Cannot authenticate as 'authkey' must be a Uint8Array or a string",
+  );
+}
+
+function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
+  return new Uint8Array(
+    createHmac(DIGESTS[name]!, key).update(message).digest(),
+  );
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
+  return a.length >= prefix.length && prefix.every((b, i) => a[i] === b);
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function show(b: Uint8Array): string {
+  const s = Array.from(
+    b.subarray(0, 32),
+    (x) => x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : ".",
+  ).join("");
+  return b.length > 32 ? `${s}...` : s;
+}
+
+/**
+ * Splits a `{name}payload` message (CPython `_get_digest_name_and_payload`):
+ * 20- and 16-byte messages are the legacy md5 form (name `""`).
+ */
+function digestNameAndPayload(msg: Uint8Array): [string, Uint8Array] {
+  if (msg.length === 20 || msg.length === 16) return ["", msg];
+  if (msg[0] === 0x7b) {
+    const close = msg.subarray(1, 10).indexOf(0x7d);
+    if (close > 0) {
+      const name = new TextDecoder().decode(msg.subarray(1, close + 1));
+      if (Object.hasOwn(DIGESTS, name)) return [name, msg.subarray(close + 2)];
+    }
+  }
+  throw new AuthenticationError(
+    `Unsupported message length, missing digest prefix, or unsupported digest: message=${
+      show(msg)
+    }`,
+  );
+}
+
+/** The reply to a challenge body (CPython 3.12 `_create_response`). */
+export function createResponse(
+  authkey: Uint8Array,
+  message: Uint8Array,
+): Uint8Array {
+  const [name] = digestNameAndPayload(message);
+  if (!name) return hmac("md5", authkey, message);
+  return concat(enc.encode(`{${name}}`), hmac(name, authkey, message));
+}
+
+/** Checks a reply against the challenge body (CPython 3.12 `_verify_challenge`). */
+export function verifyResponse(
+  authkey: Uint8Array,
+  message: Uint8Array,
+  response: Uint8Array,
+): void {
+  const [name, mac] = digestNameAndPayload(response);
+  const expected = hmac(name || "md5", authkey, message);
+  if (expected.length !== mac.length) {
+    throw new AuthenticationError(
+      `Expected '${
+        name || "md5"
+      }' of length ${expected.length} got ${mac.length}`,
+    );
+  }
+  if (!equal(expected, mac)) {
+    throw new AuthenticationError("Digest received was wrong");
+  }
+}
+
+/** Options of {@linkcode deliverChallenge}. */
+export interface DeliverChallengeOptions {
+  /**
+   * Use the CPython 3.11 dialect (20 random bytes, HMAC-MD5) instead of
+   * `{sha256}`. Only for talking to a peer older than 3.12 that cannot answer
+   * the new form (every CPython answers both).
+   *
+   * @default {false}
+   */
+  legacy?: boolean;
+}
+
+/**
+ * Sends a challenge and checks the peer's answer (the serving half of the
+ * handshake). Accepts `{md5}`, `{sha256}`, `{sha384}`, `{sha3_256}`,
+ * `{sha3_384}` replies and the bare 16-byte HMAC-MD5 of CPython 3.11.
+ *
+ * @example Usage
+ * ```ts
+ * import { answerChallenge, deliverChallenge, Pipe } from "@mproc/multiprocessing/connection";
+ *
+ * const [a, b] = Pipe();
+ * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")]);
+ * a.close();
+ * b.close();
+ * ```
+ *
+ * @param conn The connection.
+ * @param authkey The shared secret.
+ * @param options The dialect.
+ * @returns A promise that resolves once the peer proved it has the key.
+ * @throws {AuthenticationError} If the answer is wrong or malformed (the
+ * peer is told `#FAILURE#`), or a handshake frame is longer than 256 bytes.
+ */
+export async function deliverChallenge(
+  conn: Connection,
+  authkey: Uint8Array | string,
+  options: DeliverChallengeOptions = {},
+): Promise<void> {
+  const key = keyBytes(authkey);
+  const random = new Uint8Array(
+    randomBytes(options.legacy ? 20 : MESSAGE_LENGTH),
+  );
+  const message = options.legacy
+    ? random
+    : concat(enc.encode("{sha256}"), random);
+  await conn.sendBytes(concat(CHALLENGE, message));
+  const response = await recvHandshake(conn);
+  try {
+    verifyResponse(key, message, response);
+  } catch (e) {
+    await conn.sendBytes(FAILURE).catch(() => {});
+    throw e;
+  }
+  await conn.sendBytes(WELCOME);
+}
+
+/**
+ * Answers the peer's challenge (the connecting half of the handshake), in
+ * whichever dialect the challenge uses.
+ *
+ * @example Usage
+ * ```ts
+ * import { answerChallenge, deliverChallenge, Pipe } from "@mproc/multiprocessing/connection";
+ *
+ * const [a, b] = Pipe();
+ * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")]);
+ * a.close();
+ * b.close();
+ * ```
+ *
+ * @param conn The connection.
+ * @param authkey The shared secret.
+ * @returns A promise that resolves once the peer accepted the answer.
+ * @throws {AuthenticationError} If the peer rejects the answer, sends no
+ * challenge, or sends a malformed or oversized frame.
+ */
+export async function answerChallenge(
+  conn: Connection,
+  authkey: Uint8Array | string,
+): Promise<void> {
+  const key = keyBytes(authkey);
+  const challenge = await recvHandshake(conn);
+  if (!startsWith(challenge, CHALLENGE)) {
+    throw new AuthenticationError(
+      `Protocol error, expected challenge: the peer sent ${
+        show(challenge)
+      } (does the server use an authkey?)`,
+    );
+  }
+  const message = challenge.subarray(CHALLENGE.length);
+  if (message.length < 20) {
+    throw new AuthenticationError(
+      `Challenge too short: ${message.length} bytes`,
+    );
+  }
+  await conn.sendBytes(createResponse(key, message));
+  const verdict = await recvHandshake(conn);
+  if (!equal(verdict, WELCOME)) {
+    throw new AuthenticationError("Digest sent was rejected");
+  }
+}
+
+/** A handshake read: at most 256 bytes; any failure is an AuthenticationError. */
+async function recvHandshake(conn: Connection): Promise<Uint8Array> {
+  try {
+    return await conn.recvBytes(HANDSHAKE_MAX);
+  } catch (e) {
+    if (e instanceof AuthenticationError) throw e;
+    throw new AuthenticationError(
+      `Authentication failed: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Runs the whole mutual handshake on one side, bounded by `timeout` ms; on
+ * any failure the connection is closed and an AuthenticationError raised.
+ */
+export async function handshake(
+  conn: Connection,
+  authkey: Uint8Array,
+  side: "server" | "client",
+  timeout: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      conn.close();
+      reject(
+        new AuthenticationError(
+          `Authentication did not complete within ${timeout} ms`,
+        ),
+      );
+    }, timeout);
+  });
+  try {
+    const steps = side === "server"
+      ? deliverChallenge(conn, authkey).then(() =>
+        answerChallenge(conn, authkey)
+      )
+      : answerChallenge(conn, authkey).then(() =>
+        deliverChallenge(conn, authkey)
+      );
+    steps.catch(() => {});
+    await Promise.race([steps, deadline]);
+  } catch (e) {
+    conn.close();
+    throw e instanceof AuthenticationError ? e : new AuthenticationError(
+      `Authentication failed: ${(e as Error).message}`,
+      { cause: e },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,157 @@
+// The one place that knows about msgpack. `Connection.send`/`recv`, the
+// manager protocol and the sharedmem queue encode through here.
+//
+// What crosses: null, undefined, booleans, numbers, strings, bigints that fit
+// in 64 bits, Uint8Array/ArrayBuffer/typed arrays (they arrive as Uint8Array
+// of their bytes), Date, arrays, plain objects (class instances travel as
+// their own enumerable properties), Map (arrives as an object) and Set
+// (arrives as an array). Functions, symbols, cycles and wider bigints are
+// refused with a TypeError naming the value's path before anything is
+// written.
+
+import { Packr } from "msgpackr/pack";
+import * as unpackModule from "msgpackr/unpack";
+
+const { Unpackr } = unpackModule;
+/** The object msgpackr returns for the reserved byte 0xc1 (not in its typings). */
+const C1: unknown = (unpackModule as unknown as { C1: unknown }).C1;
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: true,
+  copyBuffers: true,
+});
+
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+/** Deeper than this is refused (also keeps the checker off the stack limit). */
+const MAX_DEPTH = 512;
+
+/** A value msgpack cannot carry: its path, and why. */
+function refuse(path: string, why: string): never {
+  throw new TypeError(
+    `Cannot serialize the value as ${path} is ${why}`,
+  );
+}
+
+function key(path: string, k: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(k)
+    ? `${path}.${k}`
+    : `${path}[${JSON.stringify(k)}]`;
+}
+
+/**
+ * Throws a TypeError naming the first part of `value` that msgpack cannot
+ * carry (function, symbol, cycle, bigint wider than 64 bits, too deep).
+ */
+export function checkSerializable(value: unknown, path = "$"): void {
+  const seen = new Set<object>();
+  const visit = (v: unknown, p: string, depth: number): void => {
+    switch (typeof v) {
+      case "string":
+      case "number":
+      case "boolean":
+      case "undefined":
+        return;
+      case "bigint":
+        if (v < INT64_MIN || v > UINT64_MAX) {
+          refuse(p, "a bigint wider than 64 bits");
+        }
+        return;
+      case "function":
+        refuse(p, `a function${v.name ? ` (${v.name})` : ""}`);
+        break;
+      case "symbol":
+        refuse(p, "a symbol");
+        break;
+    }
+    if (v === null) return;
+    const o = v as object;
+    if (
+      ArrayBuffer.isView(o) || o instanceof ArrayBuffer || o instanceof Date
+    ) return;
+    if (depth > MAX_DEPTH) refuse(p, `nested deeper than ${MAX_DEPTH} levels`);
+    if (seen.has(o)) refuse(p, "a reference cycle");
+    seen.add(o);
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) visit(o[i], `${p}[${i}]`, depth + 1);
+    } else if (o instanceof Map) {
+      for (const [k, x] of o) visit(x, key(p, String(k)), depth + 1);
+    } else if (o instanceof Set) {
+      let i = 0;
+      for (const x of o) visit(x, `${p}[${i++}]`, depth + 1);
+    } else {
+      for (const k in o) {
+        visit((o as Record<string, unknown>)[k], key(p, k), depth + 1);
+      }
+    }
+    seen.delete(o);
+  };
+  visit(value, path, 0);
+}
+
+/**
+ * Encodes one value as msgpack. The returned bytes may share a larger buffer:
+ * use them before the next `encode` call or copy them.
+ *
+ * @throws {TypeError} naming the path of a value msgpack cannot carry.
+ */
+export function encode(value: unknown): Uint8Array {
+  checkSerializable(value);
+  return packr.pack(value);
+}
+
+/** Turns Node Buffers from the decoder into plain Uint8Arrays; finds 0xc1. */
+function normalize(v: unknown, depth: number): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (v === C1) {
+    throw new SyntaxError(
+      "Cannot decode the message as it contains the reserved byte 0xc1",
+    );
+  }
+  if (v instanceof Uint8Array) {
+    return v.constructor === Uint8Array
+      ? v
+      : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+  if (depth > MAX_DEPTH) {
+    throw new SyntaxError(
+      `Cannot decode the message as it is nested deeper than ${MAX_DEPTH} levels`,
+    );
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x !== null && typeof x === "object") v[i] = normalize(x, depth + 1);
+    }
+  } else if (!(v instanceof Date)) {
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const x = o[k];
+      if (x !== null && typeof x === "object") o[k] = normalize(x, depth + 1);
+    }
+  }
+  return v;
+}
+
+/**
+ * Decodes exactly one msgpack value from `bytes`.
+ *
+ * @throws {SyntaxError} when the bytes are not exactly one valid msgpack value
+ * (truncated, trailing bytes, the reserved byte 0xc1).
+ */
+export function decode(bytes: Uint8Array): unknown {
+  let value: unknown;
+  try {
+    value = unpackr.unpack(bytes);
+  } catch (e) {
+    throw new SyntaxError(
+      `Cannot decode the message as it is not one valid msgpack value: ${
+        (e as Error).message
+      }`,
+      { cause: e },
+    );
+  }
+  return normalize(value, 0);
+}

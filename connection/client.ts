@@ -1,0 +1,161 @@
+/**
+ * {@linkcode Client}: connects to a {@linkcode Listener} (or a CPython
+ * `multiprocessing.connection.Listener`).
+ *
+ * @module
+ */
+
+import { TimeoutError } from "../errors.ts";
+import { type Address, type Family, parseAddress } from "./address.ts";
+import { handshake, keyBytes } from "./_auth.ts";
+import { type Connection, createConnection } from "./connection.ts";
+import { SocketChannel } from "./_socket_channel.ts";
+
+/** Options of {@linkcode Client}. */
+export interface ClientOptions {
+  /** Answer and deliver the HMAC challenge with this key (bytes, or a string taken as UTF-8). */
+  authkey?: Uint8Array | string;
+  /** The expected family; by default read from the address. */
+  family?: Family;
+  /** Aborts connecting and the handshake; the promise rejects with its reason. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds for connect plus handshake. A connect past it rejects with
+   * {@linkcode TimeoutError}, a handshake past it with `AuthenticationError`.
+   *
+   * @default {10000}
+   */
+  timeout?: number;
+  /**
+   * The longest message accepted from the server, in bytes; a longer one is
+   * an error that closes the connection.
+   *
+   * @default {no limit}
+   */
+  maxMessageSize?: number;
+  /** Connect with TLS: extra CA certificates (PEM) and the name to verify. */
+  tls?: { caCerts?: string[]; hostname?: string };
+}
+
+/**
+ * Connects to `address`; with an `authkey`, runs the mutual HMAC handshake
+ * (answer, then deliver) before resolving.
+ *
+ * @example Usage
+ * ```ts
+ * import { Client, Listener } from "@mproc/multiprocessing/connection";
+ *
+ * await using listener = new Listener({ authkey: "secret" });
+ * const accepted = listener.accept();
+ * await using client = await Client(listener.address, { authkey: "secret" });
+ * await using server = await accepted;
+ * await server.send({ ok: true });
+ * console.assert((await client.recv<{ ok: boolean }>()).ok);
+ * ```
+ *
+ * @param address Where to connect (any {@linkcode Address} form).
+ * @param options Authentication, timeout, cancellation, TLS.
+ * @returns The connection.
+ * @throws {TimeoutError} If connecting took longer than `timeout`.
+ * @throws {AuthenticationError} If the handshake fails or takes longer than
+ * `timeout`; with no authkey, the first receive rejects with it when the
+ * server sends a challenge.
+ */
+export async function Client(
+  address: Address,
+  options: ClientOptions = {},
+): Promise<Connection> {
+  const { authkey, family, signal, timeout = 10_000, maxMessageSize, tls } =
+    options;
+  const addr = parseAddress(address);
+  if (family && family !== addr.family) {
+    throw new TypeError(
+      `Cannot connect as the address is ${addr.family} but 'family' is ${family}`,
+    );
+  }
+  if (!(timeout > 0)) {
+    throw new RangeError(
+      `Cannot connect as 'timeout' must be > 0: current value is ${timeout}`,
+    );
+  }
+  const key = authkey === undefined ? undefined : keyBytes(authkey);
+  signal?.throwIfAborted();
+  const started = Date.now();
+
+  const connecting: Promise<Deno.Conn> = addr.family === "AF_UNIX"
+    ? Deno.connect({ transport: "unix", path: addr.path })
+    : tls
+    ? Deno.connectTls({
+      hostname: addr.hostname,
+      port: addr.port,
+      ...(tls.caCerts ? { caCerts: tls.caCerts } : {}),
+      ...(tls.hostname ? { hostname: tls.hostname } : {}),
+    })
+    : Deno.connect({ hostname: addr.hostname, port: addr.port });
+  const raw = await raceDeadline(connecting, timeout, signal, address);
+  if (addr.family !== "AF_UNIX" && !tls) (raw as Deno.TcpConn).setNoDelay(true);
+
+  const init = {
+    ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
+    expectNoChallenge: key === undefined,
+  };
+  const conn = createConnection(new SocketChannel(raw), init);
+  if (key === undefined) return conn;
+  const onAbort = () => conn.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await handshake(
+      conn,
+      key,
+      "client",
+      Math.max(1, timeout - (Date.now() - started)),
+    );
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw e;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  return conn;
+}
+
+/** Waits for a connect, closing the socket if it arrives after the deadline or an abort. */
+function raceDeadline(
+  connecting: Promise<Deno.Conn>,
+  timeout: number,
+  signal: AbortSignal | undefined,
+  address: Address,
+): Promise<Deno.Conn> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => finish(() => reject(signal!.reason));
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new TimeoutError(
+              `Cannot connect to ${
+                JSON.stringify(address)
+              } as ${timeout} ms elapsed`,
+            ),
+          )
+        ),
+      timeout,
+    );
+    signal?.addEventListener("abort", onAbort, { once: true });
+    connecting.then(
+      (c) => {
+        if (settled) c.close();
+        else finish(() => resolve(c));
+      },
+      (e) => finish(() => reject(e)),
+    );
+  });
+}

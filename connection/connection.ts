@@ -1,0 +1,537 @@
+/**
+ * {@linkcode Connection}: a message-oriented, bidirectional channel over a
+ * socket or a {@linkcode Pipe}, byte-compatible with CPython's
+ * `multiprocessing.connection.Connection` for `sendBytes`/`recvBytes`.
+ *
+ * @module
+ */
+
+import { TRANSFER, type TransferHandle } from "../_transfer.ts";
+import { registerReviver } from "../_transfer.ts";
+import type { Channel } from "./_channel.ts";
+import { decode, encode } from "./_codec.ts";
+import { PortChannel } from "./_port_channel.ts";
+import {
+  AuthenticationError,
+  BufferTooShortError,
+  EOFError,
+} from "./errors.ts";
+
+const CHALLENGE = new TextEncoder().encode("#CHALLENGE#");
+const TRANSFER_TAG = "@mproc/connection";
+
+/** Internal construction options. */
+export interface ConnectionInit {
+  /** Largest message accepted from the peer, in bytes. */
+  maxMessageSize?: number;
+  /** False for the writing end of `Pipe(false)`. */
+  readable?: boolean;
+  /** False for the reading end of `Pipe(false)`. */
+  writable?: boolean;
+  /** A keyless client: a first frame that is a challenge means the server wants an authkey. */
+  expectNoChallenge?: boolean;
+}
+
+function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
+  if (a.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
+  return true;
+}
+
+function checkIndex(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(
+      `Cannot use '${name}' as it must be an integer from 0 to ${max}: current value is ${value}`,
+    );
+  }
+}
+
+function asBytes(buf: ArrayBufferView): Uint8Array {
+  return buf instanceof Uint8Array
+    ? buf
+    : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+let create: (channel: Channel, init?: ConnectionInit) => Connection;
+
+/**
+ * A connection: `send`/`recv` carry msgpack-encoded values; `sendBytes`/
+ * `recvBytes` carry raw bytes in CPython's framing (a 4-byte big-endian
+ * length, then the payload). Get one from {@linkcode Client},
+ * {@linkcode Listener.accept} or {@linkcode Pipe}.
+ *
+ * Sends may be issued concurrently: each message is written whole, in call
+ * order. Receives are served in call order. Async iteration yields received
+ * values until the peer closes.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pipe } from "@mproc/multiprocessing/connection";
+ *
+ * const [a, b] = Pipe();
+ * await a.send({ hello: "world" });
+ * const msg = await b.recv<{ hello: string }>();
+ * console.assert(msg.hello === "world");
+ * a.close();
+ * b.close();
+ * ```
+ */
+export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
+  #ch: Channel;
+  #closed = false;
+  #readable: boolean;
+  #writable: boolean;
+  #maxMessageSize: number;
+  #expectNoChallenge: boolean;
+  #readTail: Promise<unknown> = Promise.resolve();
+  #readers = 0;
+
+  private constructor(channel: Channel, init: ConnectionInit) {
+    this.#ch = channel;
+    this.#readable = init.readable ?? true;
+    this.#writable = init.writable ?? true;
+    this.#maxMessageSize = init.maxMessageSize ?? Number.MAX_SAFE_INTEGER;
+    this.#expectNoChallenge = init.expectNoChallenge ?? false;
+  }
+
+  static {
+    create = (channel, init = {}) => new Connection(channel, init);
+  }
+
+  /**
+   * Whether {@linkcode Connection.close} was called (or the connection was
+   * closed because of a protocol error).
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * a.close();
+   * console.assert(a.closed);
+   * b.close();
+   * ```
+   */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #checkWrite(): Error | null {
+    if (this.#closed) {
+      return new Deno.errors.BadResource(
+        "Cannot send as the connection is closed",
+      );
+    }
+    if (!this.#writable) {
+      return new Deno.errors.NotSupported(
+        "Cannot send as the connection is read-only",
+      );
+    }
+    return null;
+  }
+
+  #checkRead(): Error | null {
+    if (this.#closed) {
+      return new Deno.errors.BadResource(
+        "Cannot receive as the connection is closed",
+      );
+    }
+    if (!this.#readable) {
+      return new Deno.errors.NotSupported(
+        "Cannot receive as the connection is write-only",
+      );
+    }
+    return null;
+  }
+
+  /**
+   * Sends one value, msgpack-encoded, as one message.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * await a.send([1, "two", { three: 3 }]);
+   * console.assert((await b.recv<unknown[]>()).length === 3);
+   * a.close();
+   * b.close();
+   * ```
+   *
+   * @param obj The value.
+   * @returns A promise that resolves once the message is written.
+   * @throws {TypeError} (as a rejection) naming the path of a part msgpack
+   * cannot carry (function, symbol, cycle, bigint over 64 bits); nothing is
+   * written and the connection stays usable.
+   */
+  send(obj: unknown): Promise<void> {
+    const err = this.#checkWrite();
+    if (err) return Promise.reject(err);
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(obj);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#ch.writeFrame(bytes);
+  }
+
+  /**
+   * Sends bytes as one message: `buf[offset, offset + size)`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * await a.sendBytes(new TextEncoder().encode("hello world"), 6);
+   * console.assert(new TextDecoder().decode(await b.recvBytes()) === "world");
+   * a.close();
+   * b.close();
+   * ```
+   *
+   * @param buf The bytes.
+   * @param offset Where to start, in bytes.
+   * @param size How many bytes; default: to the end.
+   * @returns A promise that resolves once the message is written.
+   * @throws {RangeError} If `offset` or `size` are out of range.
+   */
+  sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
+    const err = this.#checkWrite();
+    if (err) return Promise.reject(err);
+    if (!ArrayBuffer.isView(buf)) {
+      return Promise.reject(
+        new TypeError("Cannot send the bytes as 'buf' is not a Uint8Array"),
+      );
+    }
+    const view = asBytes(buf);
+    try {
+      checkIndex("offset", offset, view.length);
+      if (size !== undefined) checkIndex("size", size, view.length - offset);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const end = size === undefined ? view.length : offset + size;
+    return this.#ch.writeFrame(
+      offset === 0 && end === view.length ? view : view.subarray(offset, end),
+    );
+  }
+
+  /** Runs reads one at a time, in call order. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#readers === 0) {
+      this.#readers++;
+      const p = fn().finally(() => this.#readers--);
+      this.#readTail = p.catch(() => {});
+      return p;
+    }
+    this.#readers++;
+    const p = this.#readTail.then(fn).finally(() => this.#readers--);
+    this.#readTail = p.catch(() => {});
+    return p;
+  }
+
+  async #readFrame(maxLength: number): Promise<Uint8Array> {
+    const frame = await this.#ch.readFrame(maxLength);
+    if (frame === null) throw new EOFError();
+    if (this.#expectNoChallenge) {
+      this.#expectNoChallenge = false;
+      if (startsWith(frame, CHALLENGE)) {
+        this.close();
+        throw new AuthenticationError(
+          "Cannot receive as the server wants an authkey: it sent an authentication challenge and this client has no authkey",
+        );
+      }
+    }
+    return frame;
+  }
+
+  /**
+   * Receives one value sent with {@linkcode Connection.send}.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * await a.send({ n: 1 });
+   * const { n } = await b.recv<{ n: number }>();
+   * console.assert(n === 1);
+   * a.close();
+   * b.close();
+   * ```
+   *
+   * @typeParam T The expected type (not checked).
+   * @returns The value.
+   * @throws {EOFError} If the peer closed the connection.
+   * @throws {SyntaxError} If the message is not exactly one msgpack value
+   * (the message is consumed; the connection stays usable).
+   */
+  recv<T = unknown>(): Promise<T> {
+    const err = this.#checkRead();
+    if (err) return Promise.reject(err);
+    return this.#serial(async () =>
+      decode(await this.#readFrame(this.#maxMessageSize)) as T
+    );
+  }
+
+  /**
+   * Receives one message as bytes.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * await a.sendBytes(new Uint8Array([1, 2, 3]));
+   * console.assert((await b.recvBytes()).length === 3);
+   * a.close();
+   * b.close();
+   * ```
+   *
+   * @param maxlength The longest message accepted; a longer one is an error
+   * and closes the connection (its payload is not read).
+   * @returns The message.
+   * @throws {EOFError} If the peer closed the connection.
+   * @throws {RangeError} If the message is longer than `maxlength`.
+   */
+  recvBytes(maxlength?: number): Promise<Uint8Array> {
+    const err = this.#checkRead();
+    if (err) return Promise.reject(err);
+    if (
+      maxlength !== undefined &&
+      (!(maxlength >= 0) || !Number.isFinite(maxlength))
+    ) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot receive as 'maxlength' must be >= 0: current value is ${maxlength}`,
+        ),
+      );
+    }
+    const limit = maxlength === undefined
+      ? this.#maxMessageSize
+      : Math.min(maxlength, this.#maxMessageSize);
+    return this.#serial(() => this.#readFrame(limit));
+  }
+
+  /**
+   * Receives one message into `buf` at `offset` (bytes) and returns its
+   * length. When it does not fit, the message is consumed and the promise
+   * rejects with {@linkcode BufferTooShortError} carrying the whole message.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * await a.sendBytes(new Uint8Array([7, 8]));
+   * const buf = new Uint8Array(4);
+   * console.assert(await b.recvBytesInto(buf, 2) === 2 && buf[3] === 8);
+   * a.close();
+   * b.close();
+   * ```
+   *
+   * @param buf Where to write the message.
+   * @param offset Where in `buf` to start, in bytes.
+   * @returns The number of bytes received.
+   * @throws {BufferTooShortError} If the message does not fit.
+   * @throws {RangeError} If `offset` is out of range.
+   */
+  recvBytesInto(buf: Uint8Array, offset = 0): Promise<number> {
+    const err = this.#checkRead();
+    if (err) return Promise.reject(err);
+    if (!ArrayBuffer.isView(buf)) {
+      return Promise.reject(
+        new TypeError("Cannot receive into 'buf' as it is not a Uint8Array"),
+      );
+    }
+    const view = asBytes(buf);
+    try {
+      checkIndex("offset", offset, view.length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#serial(async () => {
+      const frame = await this.#readFrame(this.#maxMessageSize);
+      if (offset + frame.length > view.length) {
+        throw new BufferTooShortError(frame);
+      }
+      view.set(frame, offset);
+      return frame.length;
+    });
+  }
+
+  /**
+   * Whether there is something to read: a message (or part of one) has
+   * arrived or the peer closed (then the next receive rejects with
+   * {@linkcode EOFError}), as CPython.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * console.assert(!(await b.poll(0)));
+   * await a.send(1);
+   * console.assert(await b.poll(1000));
+   * a.close();
+   * b.close();
+   * ```
+   *
+   * @param timeout How long to wait, in ms: `0` does not wait; `undefined`
+   * waits forever.
+   * @returns Whether data (or the end of stream) is there.
+   */
+  poll(timeout?: number): Promise<boolean> {
+    const err = this.#checkRead();
+    if (err) return Promise.reject(err);
+    if (this.#ch.hasData()) return Promise.resolve(true);
+    if (timeout !== undefined && !(timeout > 0)) return Promise.resolve(false);
+    const ready = this.#ch.whenData().then(() => !this.#closed);
+    if (timeout === undefined || !Number.isFinite(timeout)) return ready;
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(this.#ch.hasData()), timeout);
+      ready.then((v) => {
+        clearTimeout(t);
+        resolve(v);
+      });
+    });
+  }
+
+  /** @internal Resolves when data or EOF is there (for `wait()`). */
+  whenReadable(): Promise<void> {
+    return this.#ch.whenData();
+  }
+
+  /** @internal Whether data or EOF is there now (for `wait()`). */
+  isReadable(): boolean {
+    return !this.#closed && this.#ch.hasData();
+  }
+
+  /**
+   * Closes the connection. Idempotent. Messages already sent are still
+   * written; pending receives reject.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * a.close();
+   * a.close();
+   * b.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ch.close();
+  }
+
+  /**
+   * Yields received values until the peer closes the connection.
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * await a.send(1);
+   * await a.send(2);
+   * a.close();
+   * const got = [];
+   * for await (const v of b) got.push(v);
+   * console.assert(got.length === 2);
+   * b.close();
+   * ```
+   *
+   * @returns An async iterator of received values.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    while (!this.#closed) {
+      try {
+        yield await this.recv();
+      } catch (e) {
+        if (e instanceof EOFError) return;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Closes the connection (`await using conn = await Client(...)`).
+   *
+   * @example Usage
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe();
+   * {
+   *   await using _a = a;
+   *   await using _b = b;
+   * }
+   * console.assert(a.closed && b.closed);
+   * ```
+   *
+   * @returns A resolved promise.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /**
+   * Moves a {@linkcode Pipe} end to another thread (a Pool task argument or
+   * a value posted to a Worker). This end is unusable afterwards. Socket
+   * connections cannot move: Deno sockets belong to one thread.
+   *
+   * @internal
+   */
+  [TRANSFER](): TransferHandle {
+    if (!(this.#ch instanceof PortChannel)) {
+      throw new TypeError(
+        "Cannot transfer the connection to another thread as only Pipe() ends can move: open a new Client() there instead",
+      );
+    }
+    if (this.#closed) {
+      throw new Deno.errors.BadResource(
+        "Cannot transfer the connection as it is closed",
+      );
+    }
+    const { port, frames, eof } = this.#ch.detach();
+    this.#closed = true;
+    return {
+      tag: TRANSFER_TAG,
+      module: import.meta.url,
+      data: {
+        port,
+        frames,
+        eof,
+        readable: this.#readable,
+        writable: this.#writable,
+        maxMessageSize: this.#maxMessageSize,
+      },
+      transfer: [port],
+    };
+  }
+}
+
+registerReviver(TRANSFER_TAG, (data) => {
+  const d = data as {
+    port: MessagePort;
+    frames: Uint8Array[];
+    eof: boolean;
+    readable: boolean;
+    writable: boolean;
+    maxMessageSize: number;
+  };
+  return create(new PortChannel(d.port, d.frames, d.eof), d);
+});
+
+/** Creates a connection over a channel (internal). */
+export function createConnection(
+  channel: Channel,
+  init?: ConnectionInit,
+): Connection {
+  return create(channel, init);
+}

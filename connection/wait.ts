@@ -1,0 +1,59 @@
+/**
+ * {@linkcode wait}: waits until any of several connections is readable.
+ *
+ * @module
+ */
+
+import type { Connection } from "./connection.ts";
+
+/**
+ * Waits until at least one connection has something to read (a message, or
+ * the end of stream: then its next receive rejects with `EOFError`), and
+ * returns those that do, in the order given.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pipe, wait } from "@mproc/multiprocessing/connection";
+ *
+ * const [a1, b1] = Pipe();
+ * const [a2, b2] = Pipe();
+ * await a2.send("x");
+ * const ready = await wait([b1, b2], 1000);
+ * console.assert(ready.length === 1 && ready[0] === b2);
+ * for (const c of [a1, b1, a2, b2]) c.close();
+ * ```
+ *
+ * @param objects The connections.
+ * @param timeout Milliseconds to wait; `undefined` waits forever. On timeout
+ * the result is empty.
+ * @returns The ready connections.
+ */
+export function wait(
+  objects: Connection[],
+  timeout?: number,
+): Promise<Connection[]> {
+  const ready = () => objects.filter((c) => c.isReadable());
+  const now = ready();
+  if (
+    now.length > 0 || objects.length === 0 ||
+    (timeout !== undefined && !(timeout > 0))
+  ) {
+    return Promise.resolve(now);
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(ready());
+    };
+    for (const c of objects) {
+      if (!c.closed) c.whenReadable().then(finish, finish);
+    }
+    if (timeout !== undefined && Number.isFinite(timeout)) {
+      timer = setTimeout(finish, timeout);
+    }
+  });
+}
