@@ -11,6 +11,11 @@ export interface Channel {
    * channel is closed.
    */
   readFrame(maxLength: number): Promise<Uint8Array | null>;
+  /**
+   * The next frame if it is wholly here already, `null` at a clean end of
+   * stream, `undefined` when waiting would be needed. Throws like readFrame.
+   */
+  tryReadFrame(maxLength: number): Uint8Array | null | undefined;
   /** True when a frame, part of one, or the end of stream is already here. */
   hasData(): boolean;
   /** Resolves once `hasData()` is true (or the channel is closed). */

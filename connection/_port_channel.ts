@@ -52,25 +52,30 @@ export class PortChannel implements Channel {
     return (this.#waiter ??= Promise.withResolvers<void>()).promise;
   }
 
+  tryReadFrame(maxLength: number): Uint8Array | null | undefined {
+    if (this.#closed) throw closedError();
+    if (this.#head < this.#frames.length) {
+      const f = this.#frames[this.#head]!;
+      this.#frames[this.#head++] = undefined as never;
+      if (this.#head > 1024 && this.#head * 2 > this.#frames.length) {
+        this.#frames = this.#frames.slice(this.#head);
+        this.#head = 0;
+      }
+      if (f.length > maxLength) {
+        this.close();
+        throw new RangeError(
+          `Cannot receive a message of ${f.length} bytes as it is longer than the limit of ${maxLength} bytes: the connection is closed`,
+        );
+      }
+      return f;
+    }
+    return this.#eof ? null : undefined;
+  }
+
   async readFrame(maxLength: number): Promise<Uint8Array | null> {
     while (true) {
-      if (this.#closed) throw closedError();
-      if (this.#head < this.#frames.length) {
-        const f = this.#frames[this.#head]!;
-        this.#frames[this.#head++] = undefined as never;
-        if (this.#head > 1024 && this.#head * 2 > this.#frames.length) {
-          this.#frames = this.#frames.slice(this.#head);
-          this.#head = 0;
-        }
-        if (f.length > maxLength) {
-          this.close();
-          throw new RangeError(
-            `Cannot receive a message of ${f.length} bytes as it is longer than the limit of ${maxLength} bytes: the connection is closed`,
-          );
-        }
-        return f;
-      }
-      if (this.#eof) return null;
+      const f = this.tryReadFrame(maxLength);
+      if (f !== undefined) return f;
       await this.whenData();
     }
   }

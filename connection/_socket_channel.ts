@@ -13,12 +13,16 @@ import { type Channel, headerSize, writeHeader } from "./_channel.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
+/** Frames up to this size are assembled in the read buffer. */
+const SMALL_FRAME = READ_BUFFER - 16 * 1024;
 /** Payloads up to this size are copied next to their header. */
 const SMALL = 64 * 1024;
-/** Coalesced writes stop growing at this size. */
-const MAX_BATCH = 256 * 1024;
+/** Small frames queued in one tick are gathered in buffers of this size. */
+const OUT_BUFFER = 128 * 1024;
 /** First allocation for a frame that does not fit the read buffer. */
 const FIRST_CHUNK = 64 * 1024;
+/** How much a large frame's buffer grows as its bytes arrive (fewer copies). */
+const GROWTH = 4;
 
 /** What the channel needs of a Deno connection. */
 export interface Stream {
@@ -43,6 +47,8 @@ function isEofLike(e: unknown): boolean {
 export class SocketChannel implements Channel {
   #stream: Stream;
   #buf = new Uint8Array(READ_BUFFER);
+  /** Frames handed out view `#buf`: it is never overwritten, only replaced. */
+  #shared = false;
   #start = 0;
   #end = 0;
   #eof = false;
@@ -50,6 +56,14 @@ export class SocketChannel implements Channel {
   #streamClosed = false;
   #filling: Promise<boolean> | null = null;
 
+  /** Small frames of the current batch, header and payload side by side. */
+  #out: Uint8Array | null = null;
+  #outLen = 0;
+  /** An out buffer whose write completed, for reuse. */
+  #spare: Uint8Array | null = null;
+  /** The out buffer sealed into the batch being written. */
+  #recyclable: Uint8Array | null = null;
+  /** Byte runs waiting to be written, in order. */
   #pending: Uint8Array[] = [];
   #batch: PromiseWithResolvers<void> | null = null;
   #flushing = false;
@@ -75,10 +89,18 @@ export class SocketChannel implements Channel {
     if (this.#filling) return this.#filling;
     if (this.#closed) return Promise.reject(closedError());
     if (this.#eof) return Promise.resolve(false);
-    if (this.#start === this.#end) {
+    if (this.#start === this.#end && !this.#shared) {
       this.#start = this.#end = 0;
-    } else if (this.#buf.length - this.#end < 16 * 1024 && this.#start > 0) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
+    } else if (this.#buf.length - this.#end < 16 * 1024) {
+      if (this.#shared) {
+        // Frames handed out are views on this buffer: leave it to them.
+        const fresh = new Uint8Array(READ_BUFFER);
+        fresh.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = fresh;
+        this.#shared = false;
+      } else {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      }
       this.#end -= this.#start;
       this.#start = 0;
     }
@@ -106,30 +128,20 @@ export class SocketChannel implements Channel {
     return p;
   }
 
-  async #need(n: number, midFrame: boolean): Promise<boolean> {
-    while (this.#end - this.#start < n) {
-      if (!(await this.#fill())) {
-        if (!midFrame && this.#end === this.#start) return false;
-        this.close();
-        throw new ProtocolError(
-          "Cannot receive the message as the peer closed the connection in the middle of it",
-        );
-      }
-    }
-    return true;
-  }
-
-  async readFrame(maxLength: number): Promise<Uint8Array | null> {
-    if (this.#end - this.#start < 4 && !(await this.#need(4, false))) {
-      return null;
-    }
+  /**
+   * Reads the header at the read position without consuming it: the payload
+   * length and header size, or undefined when the header is not all here.
+   * A malformed or oversized header closes the channel and throws.
+   */
+  #header(maxLength: number): [number, number] | undefined {
     const b = this.#buf;
-    let s = this.#start;
+    const s = this.#start;
+    const have = this.#end - s;
+    if (have < 4) return undefined;
     let n = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
     let hs = 4;
     if (n === -1) {
-      await this.#need(12, true);
-      s = this.#start;
+      if (have < 12) return undefined;
       const hi = ((b[s + 4]! << 24) | (b[s + 5]! << 16) | (b[s + 6]! << 8) |
         b[s + 7]!) >>> 0;
       const lo = ((b[s + 8]! << 24) | (b[s + 9]! << 16) | (b[s + 10]! << 8) |
@@ -154,30 +166,54 @@ export class SocketChannel implements Channel {
         `Cannot receive a message of ${n} bytes as it is longer than the limit of ${maxLength} bytes: the connection is closed`,
       );
     }
-    this.#start += hs;
-    const avail = this.#end - this.#start;
-    if (n <= avail) {
-      const frame = this.#buf.slice(this.#start, this.#start + n);
-      this.#start += n;
-      return frame;
+    return [n, hs];
+  }
+
+  /**
+   * The next frame if it is wholly buffered, `null` at a clean end of
+   * stream, `undefined` when more bytes are needed. Never waits.
+   */
+  tryReadFrame(maxLength: number): Uint8Array | null | undefined {
+    const h = this.#header(maxLength);
+    if (h === undefined) {
+      return this.#eof && this.#end === this.#start ? null : undefined;
     }
-    if (n <= READ_BUFFER - 16 * 1024) {
-      await this.#need(n, true);
-      const frame = this.#buf.slice(this.#start, this.#start + n);
-      this.#start += n;
-      return frame;
+    const [n, hs] = h;
+    const at = this.#start + hs;
+    if (this.#end - at < n) return undefined;
+    this.#start = at + n;
+    this.#shared = true;
+    return this.#buf.subarray(at, at + n);
+  }
+
+  async readFrame(maxLength: number): Promise<Uint8Array | null> {
+    while (true) {
+      const frame = this.tryReadFrame(maxLength);
+      if (frame !== undefined) return frame;
+      const h = this.#header(maxLength);
+      if (h !== undefined && h[0] > SMALL_FRAME) {
+        this.#start += h[1];
+        return await this.#readLarge(h[0], this.#end - this.#start);
+      }
+      const midFrame = this.#end > this.#start;
+      if (!(await this.#fill())) {
+        if (!midFrame) return null;
+        this.close();
+        throw new ProtocolError(
+          "Cannot receive the message as the peer closed the connection in the middle of it",
+        );
+      }
     }
-    return await this.#readLarge(n, avail);
   }
 
   async #readLarge(n: number, avail: number): Promise<Uint8Array> {
-    let frame = new Uint8Array(Math.min(n, Math.max(FIRST_CHUNK, avail * 2)));
+    let frame = new Uint8Array(Math.min(n, Math.max(FIRST_CHUNK, avail * GROWTH)));
     frame.set(this.#buf.subarray(this.#start, this.#end));
     let filled = avail;
     this.#start = this.#end = 0;
     while (filled < n) {
       if (filled === frame.length) {
-        const grown = new Uint8Array(Math.min(n, frame.length * 2));
+        const grown = new Uint8Array(Math.min(n, frame.length * GROWTH));
         grown.set(frame);
         frame = grown;
       }
@@ -209,11 +245,14 @@ export class SocketChannel implements Channel {
     const n = payload.length;
     const hs = headerSize(n);
     if (n <= SMALL) {
-      const f = new Uint8Array(hs + n);
-      writeHeader(f, 0, n);
-      f.set(payload, hs);
-      this.#pending.push(f);
+      if (this.#outLen + hs + n > OUT_BUFFER) this.#seal();
+      const out = this.#out ??= this.#spare ?? new Uint8Array(OUT_BUFFER);
+      if (out === this.#spare) this.#spare = null;
+      writeHeader(out, this.#outLen, n);
+      out.set(payload, this.#outLen + hs);
+      this.#outLen += hs + n;
     } else {
+      this.#seal();
       const h = new Uint8Array(hs);
       writeHeader(h, 0, n);
       this.#pending.push(h, payload);
@@ -226,14 +265,29 @@ export class SocketChannel implements Channel {
     return batch.promise;
   }
 
+  /** Moves the frames gathered in the out buffer to the pending writes. */
+  #seal(): void {
+    if (this.#out === null) return;
+    if (this.#outLen > 0) {
+      this.#pending.push(this.#out.subarray(0, this.#outLen));
+      this.#recyclable = this.#out;
+    }
+    this.#out = null;
+    this.#outLen = 0;
+  }
+
   async #flush(): Promise<void> {
-    while (this.#pending.length > 0) {
+    while (this.#pending.length > 0 || this.#outLen > 0) {
+      this.#seal();
       const chunks = this.#pending;
       const batch = this.#batch!;
+      const recyclable = this.#recyclable;
       this.#pending = [];
       this.#batch = null;
+      this.#recyclable = null;
       try {
-        await this.#writeChunks(chunks);
+        for (const c of chunks) await this.#writeAll(c);
+        if (recyclable) this.#spare = recyclable;
         batch.resolve();
       } catch (e) {
         const err = this.#streamClosed ? closedError() : e;
@@ -242,45 +296,12 @@ export class SocketChannel implements Channel {
         (this.#batch as PromiseWithResolvers<void> | null)?.reject(err);
         this.#batch = null;
         this.#pending = [];
+        this.#out = null;
+        this.#outLen = 0;
       }
     }
     this.#flushing = false;
     if (this.#closed) this.#closeStream();
-  }
-
-  async #writeChunks(chunks: Uint8Array[]): Promise<void> {
-    if (chunks.length === 1) return await this.#writeAll(chunks[0]!);
-    let i = 0;
-    while (i < chunks.length) {
-      const c = chunks[i]!;
-      if (c.length > SMALL) {
-        await this.#writeAll(c);
-        i++;
-        continue;
-      }
-      // Coalesce a run of small chunks into one write.
-      let j = i;
-      let total = 0;
-      while (
-        j < chunks.length && chunks[j]!.length <= SMALL &&
-        total + chunks[j]!.length <= MAX_BATCH
-      ) {
-        total += chunks[j]!.length;
-        j++;
-      }
-      if (j - i === 1) {
-        await this.#writeAll(c);
-      } else {
-        const out = new Uint8Array(total);
-        let at = 0;
-        for (let k = i; k < j; k++) {
-          out.set(chunks[k]!, at);
-          at += chunks[k]!.length;
-        }
-        await this.#writeAll(out);
-      }
-      i = j;
-    }
   }
 
   async #writeAll(p: Uint8Array): Promise<void> {

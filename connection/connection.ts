@@ -52,6 +52,10 @@ function asBytes(buf: ArrayBufferView): Uint8Array {
     : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+function identity<T>(x: T): T {
+  return x;
+}
+
 let create: (channel: Channel, init?: ConnectionInit) => Connection;
 
 /**
@@ -83,8 +87,9 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   #writable: boolean;
   #maxMessageSize: number;
   #expectNoChallenge: boolean;
-  #readTail: Promise<unknown> = Promise.resolve();
-  #readers = 0;
+  /** A read is in progress; later reads wait in `#queue`. */
+  #busy = false;
+  #queue: (() => void)[] = [];
 
   private constructor(channel: Channel, init: ConnectionInit) {
     this.#ch = channel;
@@ -217,22 +222,41 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
     );
   }
 
-  /** Runs reads one at a time, in call order. */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#readers === 0) {
-      this.#readers++;
-      const p = fn().finally(() => this.#readers--);
-      this.#readTail = p.catch(() => {});
-      return p;
+  /**
+   * Runs reads one at a time, in call order. When no read is pending and a
+   * whole frame is buffered, it is taken synchronously (the hot path of a
+   * pipelined stream).
+   */
+  #frame<T>(maxLength: number, then: (frame: Uint8Array) => T): Promise<T> {
+    if (!this.#busy) {
+      let frame: Uint8Array | null | undefined;
+      try {
+        frame = this.#ch.tryReadFrame(maxLength);
+        if (frame !== undefined) {
+          return Promise.resolve(then(this.#check(frame)));
+        }
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      this.#busy = true;
+      return this.#run(maxLength, then);
     }
-    this.#readers++;
-    const p = this.#readTail.then(fn).finally(() => this.#readers--);
-    this.#readTail = p.catch(() => {});
-    return p;
+    return new Promise<void>((resolve) => this.#queue.push(resolve)).then(() =>
+      this.#run(maxLength, then)
+    );
   }
 
-  async #readFrame(maxLength: number): Promise<Uint8Array> {
-    const frame = await this.#ch.readFrame(maxLength);
+  async #run<T>(maxLength: number, then: (frame: Uint8Array) => T): Promise<T> {
+    try {
+      return then(this.#check(await this.#ch.readFrame(maxLength)));
+    } finally {
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#busy = false;
+    }
+  }
+
+  #check(frame: Uint8Array | null): Uint8Array {
     if (frame === null) throw new EOFError();
     if (this.#expectNoChallenge) {
       this.#expectNoChallenge = false;
@@ -270,9 +294,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   recv<T = unknown>(): Promise<T> {
     const err = this.#checkRead();
     if (err) return Promise.reject(err);
-    return this.#serial(async () =>
-      decode(await this.#readFrame(this.#maxMessageSize)) as T
-    );
+    return this.#frame(this.#maxMessageSize, (f) => decode(f) as T);
   }
 
   /**
@@ -311,7 +333,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
     const limit = maxlength === undefined
       ? this.#maxMessageSize
       : Math.min(maxlength, this.#maxMessageSize);
-    return this.#serial(() => this.#readFrame(limit));
+    return this.#frame(limit, identity);
   }
 
   /**
@@ -351,8 +373,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#serial(async () => {
-      const frame = await this.#readFrame(this.#maxMessageSize);
+    return this.#frame(this.#maxMessageSize, (frame) => {
       if (offset + frame.length > view.length) {
         throw new BufferTooShortError(frame);
       }
