@@ -8,14 +8,19 @@ export interface Channel {
    * The next frame, or `null` at a clean end of stream. A frame longer than
    * `maxLength` rejects with a RangeError without reading its payload and the
    * channel is closed; a malformed stream rejects with a ProtocolError and the
-   * channel is closed.
+   * channel is closed. With `lend`, the frame may be a view on a buffer the
+   * channel shares with other frames (for callers that copy it out at once);
+   * otherwise it owns its bytes.
    */
-  readFrame(maxLength: number): Promise<Uint8Array | null>;
+  readFrame(maxLength: number, lend?: boolean): Promise<Uint8Array | null>;
   /**
    * The next frame if it is wholly here already, `null` at a clean end of
    * stream, `undefined` when waiting would be needed. Throws like readFrame.
    */
-  tryReadFrame(maxLength: number): Uint8Array | null | undefined;
+  tryReadFrame(
+    maxLength: number,
+    lend?: boolean,
+  ): Uint8Array | null | undefined;
   /** True when a frame, part of one, or the end of stream is already here. */
   hasData(): boolean;
   /** Resolves once `hasData()` is true (or the channel is closed). */

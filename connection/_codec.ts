@@ -155,3 +155,26 @@ export function decode(bytes: Uint8Array): unknown {
   }
   return normalize(value, 0);
 }
+
+function isFlatItem(x: unknown): boolean {
+  const t = typeof x;
+  return t === "string" || t === "number" || t === "boolean" || x === null ||
+    x === undefined;
+}
+
+/**
+ * Same bytes and errors as {@linkcode encode}, faster for the common shape
+ * of small protocol messages: an array whose items are strings, numbers,
+ * booleans, null, undefined or arrays of those skips the
+ * `checkSerializable` pass (nothing in it can fail to encode). Added for
+ * the manager protocol's per-message encoding.
+ */
+export function encodeFlat(value: unknown): Uint8Array {
+  if (!Array.isArray(value)) return encode(value);
+  for (const x of value) {
+    if (isFlatItem(x)) continue;
+    if (!Array.isArray(x)) return encode(value);
+    for (const y of x) if (!isFlatItem(y)) return encode(value);
+  }
+  return packr.pack(value);
+}

@@ -1,6 +1,12 @@
 // Frames over a MessagePort: one postMessage per frame, `null` as the end of
-// stream. Used by Pipe(); the port (with any frames already received) can be
-// moved to a Worker.
+// stream. Used by Pipe().
+//
+// Moving an end to a Worker: Deno cannot transfer a port that was ever
+// started (had `onmessage` set), so the port is started lazily, on the first
+// read, poll or wait. An end never read from moves with its port (queued
+// frames travel inside it); an end already read from moves through a relay:
+// a fresh MessageChannel whose far end is moved, while this thread forwards
+// frames both ways (the relay ends with the stream, or when this thread does).
 
 import type { Channel } from "./_channel.ts";
 
@@ -13,20 +19,33 @@ function closedError(): Error {
   );
 }
 
+function post(port: MessagePort, data: unknown): void {
+  if (data instanceof Uint8Array) {
+    port.postMessage(data, [data.buffer as ArrayBuffer]);
+  } else port.postMessage(data);
+}
+
 /** A {@link Channel} over a MessagePort. */
 export class PortChannel implements Channel {
   #port: MessagePort;
   #frames: Uint8Array[];
   #head = 0;
-  #eof = false;
+  #eof: boolean;
   #closed = false;
+  #started = false;
   #waiter: PromiseWithResolvers<void> | null = null;
 
   constructor(port: MessagePort, frames: Uint8Array[] = [], eof = false) {
     this.#port = port;
     this.#frames = frames;
     this.#eof = eof;
-    port.onmessage = (e: MessageEvent) => {
+  }
+
+  /** Starts receiving (irreversible: a started port cannot move by itself). */
+  #start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#port.onmessage = (e: MessageEvent) => {
       const d = e.data;
       if (d === EOF) this.#eof = true;
       else if (d instanceof Uint8Array) this.#frames.push(d);
@@ -44,6 +63,7 @@ export class PortChannel implements Channel {
   }
 
   hasData(): boolean {
+    this.#start();
     return this.#head < this.#frames.length || this.#eof || this.#closed;
   }
 
@@ -52,8 +72,12 @@ export class PortChannel implements Channel {
     return (this.#waiter ??= Promise.withResolvers<void>()).promise;
   }
 
-  tryReadFrame(maxLength: number): Uint8Array | null | undefined {
+  tryReadFrame(
+    maxLength: number,
+    _lend?: boolean,
+  ): Uint8Array | null | undefined {
     if (this.#closed) throw closedError();
+    this.#start();
     if (this.#head < this.#frames.length) {
       const f = this.#frames[this.#head]!;
       this.#frames[this.#head++] = undefined as never;
@@ -72,7 +96,10 @@ export class PortChannel implements Channel {
     return this.#eof ? null : undefined;
   }
 
-  async readFrame(maxLength: number): Promise<Uint8Array | null> {
+  async readFrame(
+    maxLength: number,
+    _lend?: boolean,
+  ): Promise<Uint8Array | null> {
     while (true) {
       const f = this.tryReadFrame(maxLength);
       if (f !== undefined) return f;
@@ -88,18 +115,42 @@ export class PortChannel implements Channel {
   }
 
   /**
-   * Stops using the port here and hands it over, with the frames received
-   * but not read yet. The channel counts as closed afterwards (no EOF sent).
+   * Hands the end over: a port that can move (never started), or the far
+   * end of a relay. The channel counts as closed here afterwards (no EOF is
+   * sent).
    */
   detach(): { port: MessagePort; frames: Uint8Array[]; eof: boolean } {
     if (this.#closed) throw closedError();
     this.#closed = true;
-    this.#port.onmessage = null;
+    this.#wake();
     const frames = this.#frames.slice(this.#head);
     this.#frames = [];
     this.#head = 0;
-    this.#wake();
-    return { port: this.#port, frames, eof: this.#eof };
+    if (!this.#started) return { port: this.#port, frames, eof: this.#eof };
+    const old = this.#port;
+    const { port1, port2 } = new MessageChannel();
+    if (this.#eof) {
+      // The peer is gone: nothing more will come, nothing can be delivered.
+      old.onmessage = null;
+      old.close();
+      port1.close();
+      return { port: port2, frames, eof: true };
+    }
+    const stop = () => {
+      old.onmessage = null;
+      port1.onmessage = null;
+      old.close();
+      port1.close();
+    };
+    old.onmessage = (e: MessageEvent) => {
+      post(port1, e.data);
+      if (e.data === EOF) stop();
+    };
+    port1.onmessage = (e: MessageEvent) => {
+      post(old, e.data);
+      if (e.data === EOF) stop();
+    };
+    return { port: port2, frames, eof: this.#eof };
   }
 
   close(): void {

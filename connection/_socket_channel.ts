@@ -49,6 +49,8 @@ export class SocketChannel implements Channel {
   #buf = new Uint8Array(READ_BUFFER);
   /** Frames handed out view `#buf`: it is never overwritten, only replaced. */
   #shared = false;
+  /** A large frame is being read straight from the stream (not via #fill). */
+  #largeRead = false;
   #start = 0;
   #end = 0;
   #eof = false;
@@ -76,7 +78,10 @@ export class SocketChannel implements Channel {
   // -- reading --
 
   hasData(): boolean {
-    return this.#end > this.#start || this.#eof || this.#closed;
+    // A frame partly read (a large one being read straight from the stream)
+    // counts as data, as in CPython's poll().
+    return this.#end > this.#start || this.#largeRead || this.#eof ||
+      this.#closed;
   }
 
   whenData(): Promise<void> {
@@ -173,7 +178,7 @@ export class SocketChannel implements Channel {
    * The next frame if it is wholly buffered, `null` at a clean end of
    * stream, `undefined` when more bytes are needed. Never waits.
    */
-  tryReadFrame(maxLength: number): Uint8Array | null | undefined {
+  tryReadFrame(maxLength: number, lend = false): Uint8Array | null | undefined {
     const h = this.#header(maxLength);
     if (h === undefined) {
       return this.#eof && this.#end === this.#start ? null : undefined;
@@ -182,18 +187,24 @@ export class SocketChannel implements Channel {
     const at = this.#start + hs;
     if (this.#end - at < n) return undefined;
     this.#start = at + n;
+    if (!lend) return this.#buf.slice(at, at + n);
     this.#shared = true;
     return this.#buf.subarray(at, at + n);
   }
 
-  async readFrame(maxLength: number): Promise<Uint8Array | null> {
+  async readFrame(maxLength: number, lend = false): Promise<Uint8Array | null> {
     while (true) {
-      const frame = this.tryReadFrame(maxLength);
+      const frame = this.tryReadFrame(maxLength, lend);
       if (frame !== undefined) return frame;
       const h = this.#header(maxLength);
       if (h !== undefined && h[0] > SMALL_FRAME) {
         this.#start += h[1];
-        return await this.#readLarge(h[0], this.#end - this.#start);
+        this.#largeRead = true;
+        try {
+          return await this.#readLarge(h[0], this.#end - this.#start);
+        } finally {
+          this.#largeRead = false;
+        }
       }
       const midFrame = this.#end > this.#start;
       if (!(await this.#fill())) {
@@ -207,7 +218,9 @@ export class SocketChannel implements Channel {
   }
 
   async #readLarge(n: number, avail: number): Promise<Uint8Array> {
-    let frame = new Uint8Array(Math.min(n, Math.max(FIRST_CHUNK, avail * GROWTH)));
+    let frame = new Uint8Array(
+      Math.min(n, Math.max(FIRST_CHUNK, avail * GROWTH)),
+    );
     frame.set(this.#buf.subarray(this.#start, this.#end));
     let filled = avail;
     this.#start = this.#end = 0;

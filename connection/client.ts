@@ -6,7 +6,13 @@
  */
 
 import { TimeoutError } from "../errors.ts";
-import { type Address, type Family, parseAddress } from "./address.ts";
+import {
+  type Address,
+  type Family,
+  parseAddress,
+  type ParsedAddress,
+} from "./address.ts";
+import { AuthenticationError } from "./errors.ts";
 import { handshake, keyBytes } from "./_auth.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
@@ -33,8 +39,19 @@ export interface ClientOptions {
    * @default {no limit}
    */
   maxMessageSize?: number;
-  /** Connect with TLS: extra CA certificates (PEM) and the name to verify. */
+  /**
+   * Connect with TLS, trusting these extra CA certificates (PEM); `hostname`
+   * is the name to connect to and verify (default: the address's host).
+   */
   tls?: { caCerts?: string[]; hostname?: string };
+  /**
+   * With an authkey: milliseconds to wait for the server's challenge. A
+   * server without an authkey never sends one; this fails fast instead of
+   * waiting out `timeout`. Raise it for servers slow to `accept()`.
+   *
+   * @default {Math.min(timeout, 2000)}
+   */
+  challengeTimeout?: number;
 }
 
 /**
@@ -61,12 +78,16 @@ export interface ClientOptions {
  * `timeout`; with no authkey, the first receive rejects with it when the
  * server sends a challenge.
  */
-export async function Client(
+export function Client(
   address: Address,
   options: ClientOptions = {},
 ): Promise<Connection> {
-  const { authkey, family, signal, timeout = 10_000, maxMessageSize, tls } =
-    options;
+  const {
+    authkey,
+    family,
+    timeout = 10_000,
+    challengeTimeout = Math.min(timeout, 2_000),
+  } = options;
   const addr = parseAddress(address);
   if (family && family !== addr.family) {
     throw new TypeError(
@@ -78,22 +99,44 @@ export async function Client(
       `Cannot connect as 'timeout' must be > 0: current value is ${timeout}`,
     );
   }
+  if (!(challengeTimeout > 0)) {
+    throw new RangeError(
+      `Cannot connect as 'challengeTimeout' must be > 0: current value is ${challengeTimeout}`,
+    );
+  }
   const key = authkey === undefined ? undefined : keyBytes(authkey);
+  return connect(addr, key, timeout, challengeTimeout, options);
+}
+
+async function connect(
+  addr: ParsedAddress,
+  key: Uint8Array | undefined,
+  timeout: number,
+  challengeTimeout: number,
+  options: ClientOptions,
+): Promise<Connection> {
+  const { signal, maxMessageSize, tls } = options;
   signal?.throwIfAborted();
   const started = Date.now();
-
   const connecting: Promise<Deno.Conn> = addr.family === "AF_UNIX"
     ? Deno.connect({ transport: "unix", path: addr.path })
-    : tls
-    ? Deno.connectTls({
-      hostname: addr.hostname,
-      port: addr.port,
-      ...(tls.caCerts ? { caCerts: tls.caCerts } : {}),
-      ...(tls.hostname ? { hostname: tls.hostname } : {}),
-    })
     : Deno.connect({ hostname: addr.hostname, port: addr.port });
-  const raw = await raceDeadline(connecting, timeout, signal, address);
-  if (addr.family !== "AF_UNIX" && !tls) (raw as Deno.TcpConn).setNoDelay(true);
+  let raw: Deno.Conn = await raceDeadline(connecting, timeout, signal, addr);
+  if (addr.family !== "AF_UNIX") (raw as Deno.TcpConn).setNoDelay(true);
+  if (tls) {
+    // Upgrade in place: connect to the address, verify the certificate
+    // against `tls.hostname` (default: the address's host).
+    raw = await raceDeadline(
+      Deno.startTls(raw as Deno.TcpConn, {
+        hostname: tls.hostname ??
+          (addr.family === "AF_UNIX" ? "localhost" : addr.hostname),
+        ...(tls.caCerts ? { caCerts: tls.caCerts } : {}),
+      }),
+      Math.max(1, timeout - (Date.now() - started)),
+      signal,
+      addr,
+    );
+  }
 
   const init = {
     ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
@@ -104,6 +147,18 @@ export async function Client(
   const onAbort = () => conn.close();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    if (signal?.aborted) throw signal.reason;
+    // A server without an authkey sends nothing: say so soon rather than
+    // wait out the whole timeout (python/cpython#123736 hangs here).
+    const left = timeout - (Date.now() - started);
+    if (!(await conn.poll(Math.max(1, Math.min(challengeTimeout, left))))) {
+      conn.close();
+      throw new AuthenticationError(
+        `Cannot authenticate as the server sent no challenge within ${
+          Math.min(challengeTimeout, left)
+        } ms: does it use an authkey?`,
+      );
+    }
     await handshake(
       conn,
       key,
@@ -111,6 +166,7 @@ export async function Client(
       Math.max(1, timeout - (Date.now() - started)),
     );
   } catch (e) {
+    conn.close();
     if (signal?.aborted) throw signal.reason;
     throw e;
   } finally {
@@ -124,7 +180,7 @@ function raceDeadline(
   connecting: Promise<Deno.Conn>,
   timeout: number,
   signal: AbortSignal | undefined,
-  address: Address,
+  address: ParsedAddress,
 ): Promise<Deno.Conn> {
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -15,6 +15,7 @@ import {
   AuthenticationError,
   BufferTooShortError,
   EOFError,
+  ProtocolError,
 } from "./errors.ts";
 
 const CHALLENGE = new TextEncoder().encode("#CHALLENGE#");
@@ -202,20 +203,14 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @throws {RangeError} If `offset` or `size` are out of range.
    */
   sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
-    const err = this.#checkWrite();
-    if (err) return Promise.reject(err);
     if (!ArrayBuffer.isView(buf)) {
-      return Promise.reject(
-        new TypeError("Cannot send the bytes as 'buf' is not a Uint8Array"),
-      );
+      throw new TypeError("Cannot send the bytes as 'buf' is not a Uint8Array");
     }
     const view = asBytes(buf);
-    try {
-      checkIndex("offset", offset, view.length);
-      if (size !== undefined) checkIndex("size", size, view.length - offset);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    checkIndex("offset", offset, view.length);
+    if (size !== undefined) checkIndex("size", size, view.length - offset);
+    const err = this.#checkWrite();
+    if (err) return Promise.reject(err);
     const end = size === undefined ? view.length : offset + size;
     return this.#ch.writeFrame(
       offset === 0 && end === view.length ? view : view.subarray(offset, end),
@@ -227,33 +222,59 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * whole frame is buffered, it is taken synchronously (the hot path of a
    * pipelined stream).
    */
-  #frame<T>(maxLength: number, then: (frame: Uint8Array) => T): Promise<T> {
+  #frame<T>(
+    maxLength: number,
+    lend: boolean,
+    then: (frame: Uint8Array) => T,
+  ): Promise<T> {
     if (!this.#busy) {
       let frame: Uint8Array | null | undefined;
       try {
-        frame = this.#ch.tryReadFrame(maxLength);
-        if (frame !== undefined) {
-          return Promise.resolve(then(this.#check(frame)));
-        }
+        frame = this.#ch.tryReadFrame(maxLength, lend);
       } catch (e) {
-        return Promise.reject(e);
+        return Promise.reject(this.#failed(e));
+      }
+      if (frame !== undefined) {
+        try {
+          return Promise.resolve(then(this.#check(frame)));
+        } catch (e) {
+          return Promise.reject(e);
+        }
       }
       this.#busy = true;
-      return this.#run(maxLength, then);
+      return this.#run(maxLength, lend, then);
     }
     return new Promise<void>((resolve) => this.#queue.push(resolve)).then(() =>
-      this.#run(maxLength, then)
+      this.#run(maxLength, lend, then)
     );
   }
 
-  async #run<T>(maxLength: number, then: (frame: Uint8Array) => T): Promise<T> {
+  async #run<T>(
+    maxLength: number,
+    lend: boolean,
+    then: (frame: Uint8Array) => T,
+  ): Promise<T> {
     try {
-      return then(this.#check(await this.#ch.readFrame(maxLength)));
+      let frame: Uint8Array | null;
+      try {
+        frame = await this.#ch.readFrame(maxLength, lend);
+      } catch (e) {
+        throw this.#failed(e);
+      }
+      return then(this.#check(frame));
     } finally {
       const next = this.#queue.shift();
       if (next) next();
       else this.#busy = false;
     }
+  }
+
+  /** A framing error closed the channel: the connection is closed too. */
+  #failed(e: unknown): unknown {
+    if (e instanceof RangeError || e instanceof ProtocolError) {
+      this.#closed = true;
+    }
+    return e;
   }
 
   #check(frame: Uint8Array | null): Uint8Array {
@@ -294,7 +315,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   recv<T = unknown>(): Promise<T> {
     const err = this.#checkRead();
     if (err) return Promise.reject(err);
-    return this.#frame(this.#maxMessageSize, (f) => decode(f) as T);
+    return this.#frame(this.#maxMessageSize, true, (f) => decode(f) as T);
   }
 
   /**
@@ -318,22 +339,17 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @throws {RangeError} If the message is longer than `maxlength`.
    */
   recvBytes(maxlength?: number): Promise<Uint8Array> {
-    const err = this.#checkRead();
-    if (err) return Promise.reject(err);
-    if (
-      maxlength !== undefined &&
-      (!(maxlength >= 0) || !Number.isFinite(maxlength))
-    ) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot receive as 'maxlength' must be >= 0: current value is ${maxlength}`,
-        ),
+    if (maxlength !== undefined && !(maxlength >= 0)) {
+      throw new RangeError(
+        `Cannot receive as 'maxlength' must be >= 0: current value is ${maxlength}`,
       );
     }
+    const err = this.#checkRead();
+    if (err) return Promise.reject(err);
     const limit = maxlength === undefined
       ? this.#maxMessageSize
       : Math.min(maxlength, this.#maxMessageSize);
-    return this.#frame(limit, identity);
+    return this.#frame(limit, false, identity);
   }
 
   /**
@@ -360,22 +376,18 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @throws {RangeError} If `offset` is out of range.
    */
   recvBytesInto(buf: Uint8Array, offset = 0): Promise<number> {
-    const err = this.#checkRead();
-    if (err) return Promise.reject(err);
     if (!ArrayBuffer.isView(buf)) {
-      return Promise.reject(
-        new TypeError("Cannot receive into 'buf' as it is not a Uint8Array"),
+      throw new TypeError(
+        "Cannot receive into 'buf' as it is not a Uint8Array",
       );
     }
     const view = asBytes(buf);
-    try {
-      checkIndex("offset", offset, view.length);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#frame(this.#maxMessageSize, (frame) => {
+    checkIndex("offset", offset, view.length);
+    const err = this.#checkRead();
+    if (err) return Promise.reject(err);
+    return this.#frame(this.#maxMessageSize, true, (frame) => {
       if (offset + frame.length > view.length) {
-        throw new BufferTooShortError(frame);
+        throw new BufferTooShortError(frame.slice());
       }
       view.set(frame, offset);
       return frame.length;
@@ -421,7 +433,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
 
   /** @internal Resolves when data or EOF is there (for `wait()`). */
   whenReadable(): Promise<void> {
-    return this.#ch.whenData();
+    return this.#closed ? Promise.resolve() : this.#ch.whenData();
   }
 
   /** @internal Whether data or EOF is there now (for `wait()`). */

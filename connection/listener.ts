@@ -187,6 +187,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       this.#removeFiles();
       throw e;
     }
+    if (this.#authkey) this.#pump();
   }
 
   /**
@@ -236,6 +237,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const next = this.#ready.shift();
     if (next) {
+      this.#pump();
       return "conn" in next
         ? Promise.resolve(next.conn)
         : Promise.reject(next.error);
@@ -276,14 +278,25 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     else waiter.reject(outcome.error);
   }
 
+  /**
+   * Whether to accept another connection now: while someone waits in
+   * accept(), and — with an authkey — eagerly, so that every peer is
+   * challenged as soon as it connects even while the application is busy
+   * (a keyed client can then tell a keyless server by the missing
+   * challenge). Bounded by MAX_HANDSHAKES connections not yet accepted.
+   */
+  #wanted(): boolean {
+    if (this.#closed || this.#handshaking.size >= MAX_HANDSHAKES) return false;
+    if (this.#waiters.length > 0) return true;
+    return this.#authkey !== undefined &&
+      this.#ready.length + this.#handshaking.size < MAX_HANDSHAKES;
+  }
+
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (
-        !this.#closed && this.#waiters.length > 0 &&
-        this.#handshaking.size < MAX_HANDSHAKES
-      ) {
+      while (this.#wanted()) {
         let raw: Deno.Conn;
         try {
           raw = await this.#listener.accept();
@@ -331,7 +344,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       },
     ).finally(() => {
       this.#handshaking.delete(conn);
-      if (this.#waiters.length > 0) this.#pump();
+      this.#pump();
     });
   }
 

@@ -27,11 +27,18 @@ import type { Connection } from "./connection.ts";
  * @param timeout Milliseconds to wait; `undefined` waits forever. On timeout
  * the result is empty.
  * @returns The ready connections.
+ * @throws {Deno.errors.BadResource} (as a rejection) If a connection is
+ * closed, as CPython's `OSError`.
  */
 export function wait(
   objects: Connection[],
   timeout?: number,
 ): Promise<Connection[]> {
+  if (objects.some((c) => c.closed)) {
+    return Promise.reject(
+      new Deno.errors.BadResource("Cannot wait on a closed connection"),
+    );
+  }
   const ready = () => objects.filter((c) => c.isReadable());
   const now = ready();
   if (

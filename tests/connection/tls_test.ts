@@ -1,0 +1,302 @@
+// Optional TLS: a Listener with { tls: { cert, key } } and a Client with
+// { tls: { caCerts, hostname } }. A self-signed certificate is made with
+// `openssl` into a temp dir at test start; without openssl the tests print
+// why and do nothing else.
+
+import assert from "node:assert/strict";
+import {
+  AuthenticationError,
+  Client,
+  type Connection,
+  Listener,
+} from "../../connection/mod.ts";
+import { deadline, pattern, rejection } from "./_helpers.ts";
+
+interface Cert {
+  cert: string;
+  key: string;
+}
+
+async function openssl(args: string[], dir: string): Promise<void> {
+  const out = await new Deno.Command("openssl", {
+    args,
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+}
+
+/**
+ * Makes a throwaway CA (`<ca>.crt`, also the PEM the client trusts) and a
+ * leaf certificate signed by it for `names` (DNS) plus 127.0.0.1 and ::1.
+ * (rustls refuses a self-signed CA certificate used as the server's own.)
+ */
+async function makeCert(
+  dir: string,
+  ca: string,
+  names: string[],
+): Promise<Cert & { ca: string }> {
+  const ec = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+  ];
+  await openssl(
+    [
+      "req",
+      "-x509",
+      ...ec,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${ca} test CA`,
+      "-keyout",
+      `${ca}-ca.key`,
+      "-out",
+      `${ca}-ca.crt`,
+    ],
+    dir,
+  );
+  await openssl([
+    "req",
+    ...ec,
+    "-subj",
+    `/CN=${names[0]}`,
+    "-keyout",
+    `${ca}.key`,
+    "-out",
+    `${ca}.csr`,
+  ], dir);
+  const san = [...names.map((n) => `DNS:${n}`), "IP:127.0.0.1", "IP:::1"].join(
+    ",",
+  );
+  await Deno.writeTextFile(
+    `${dir}/${ca}.ext`,
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+  );
+  await openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${ca}.csr`,
+      "-CA",
+      `${ca}-ca.crt`,
+      "-CAkey",
+      `${ca}-ca.key`,
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      `${ca}.ext`,
+      "-out",
+      `${ca}.crt`,
+    ],
+    dir,
+  );
+  return {
+    cert: await Deno.readTextFile(`${dir}/${ca}.crt`),
+    key: await Deno.readTextFile(`${dir}/${ca}.key`),
+    ca: await Deno.readTextFile(`${dir}/${ca}-ca.crt`),
+  };
+}
+
+async function haveOpenssl(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("openssl", {
+      args: ["version"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output()).success;
+  } catch {
+    return false;
+  }
+}
+
+const OPENSSL = await haveOpenssl();
+const dir = OPENSSL ? await Deno.makeTempDir({ prefix: "mproc-tls-" }) : "";
+type Certs = Record<"localhost" | "other" | "named", Cert & { ca: string }>;
+let certs: Certs | undefined;
+
+async function getCerts(): Promise<Certs> {
+  if (!certs) {
+    certs = {
+      localhost: await makeCert(dir, "localhost", ["localhost"]),
+      other: await makeCert(dir, "other", ["localhost"]),
+      named: await makeCert(dir, "named", ["mproc.test"]),
+    };
+  }
+  return certs;
+}
+
+function tlsTest(
+  name: string,
+  fn: (c: Awaited<ReturnType<typeof getCerts>>) => Promise<void>,
+) {
+  Deno.test(`tls: ${name}`, async () => {
+    if (!OPENSSL) {
+      console.log(
+        "tls: skipped — `openssl` is not available to make a test certificate",
+      );
+      return;
+    }
+    await deadline(fn(await getCerts()), 15_000, name);
+  });
+}
+
+async function roundTrip(server: Connection, client: Connection) {
+  await client.send({ over: "tls" });
+  assert.deepEqual(await server.recv(), { over: "tls" });
+  const big = pattern(1 << 20, 5);
+  const [, got] = await Promise.all([
+    server.sendBytes(big),
+    client.recvBytes(),
+  ]);
+  assert.deepEqual(got, big);
+}
+
+tlsTest(
+  "an authenticated TLS listener and client talk (localhost cert, 127.0.0.1)",
+  async (c) => {
+    await using l = new Listener({
+      tls: { cert: c.localhost.cert, key: c.localhost.key },
+      authkey: "k",
+    });
+    const [server, client] = await Promise.all([
+      l.accept(),
+      Client(l.address, {
+        authkey: "k",
+        tls: { caCerts: [c.localhost.ca], hostname: "localhost" },
+      }),
+    ]);
+    try {
+      await roundTrip(server, client);
+    } finally {
+      server.close();
+      client.close();
+    }
+  },
+);
+
+tlsTest("TLS without an authkey works too", async (c) => {
+  await using l = new Listener({
+    tls: { cert: c.localhost.cert, key: c.localhost.key },
+  });
+  const [server, client] = await Promise.all([
+    l.accept(),
+    Client(l.address, { tls: { caCerts: [c.localhost.ca] } }),
+  ]);
+  try {
+    await roundTrip(server, client);
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
+tlsTest(
+  "tls.hostname names the certificate to verify, not where to connect",
+  async (c) => {
+    // The cert is for "mproc.test", which does not resolve: the client must
+    // still connect to the listener's address and verify against that name.
+    await using l = new Listener({
+      tls: { cert: c.named.cert, key: c.named.key },
+      authkey: "k",
+    });
+    const [server, client] = await Promise.all([
+      deadline(l.accept(), 5000, "accept"),
+      deadline(
+        Client(l.address, {
+          authkey: "k",
+          tls: { caCerts: [c.named.ca], hostname: "mproc.test" },
+        }),
+        5000,
+        "client",
+      ),
+    ]);
+    try {
+      await roundTrip(server, client);
+    } finally {
+      server.close();
+      client.close();
+    }
+  },
+);
+
+tlsTest(
+  "a client that does not trust the certificate is refused, the listener keeps serving",
+  async (c) => {
+    await using l = new Listener({
+      tls: { cert: c.localhost.cert, key: c.localhost.key },
+      authkey: "k",
+    });
+    const accepting = rejection(
+      l.accept(),
+      5000,
+      "accept of an untrusting client",
+    );
+    const e = await rejection(
+      Client(l.address, {
+        authkey: "k",
+        tls: { caCerts: [c.other.ca], hostname: "localhost" },
+      }),
+      5000,
+      "untrusting client",
+    );
+    assert.ok(e instanceof Error, String(e));
+    assert.ok((await accepting) instanceof Error);
+    const [server, client] = await Promise.all([
+      l.accept(),
+      Client(l.address, {
+        authkey: "k",
+        tls: { caCerts: [c.localhost.ca], hostname: "localhost" },
+      }),
+    ]);
+    server.close();
+    client.close();
+  },
+);
+
+tlsTest(
+  "a plain-TCP client to a TLS listener fails on both sides by the deadlines, never a hang",
+  async (c) => {
+    await using l = new Listener({
+      tls: { cert: c.localhost.cert, key: c.localhost.key },
+      authkey: "k",
+      handshakeTimeout: 300,
+    });
+    const [ae, ce] = await Promise.all([
+      rejection(l.accept(), 4000, "accept of a plain client"),
+      rejection(
+        Client(l.address, { authkey: "k", timeout: 300 }),
+        4000,
+        "plain client",
+      ),
+    ].map((p) => p.catch((e) => e)));
+    assert.ok(ae instanceof AuthenticationError, `listener side: ${ae}`);
+    assert.ok(ce instanceof AuthenticationError, `client side: ${ce}`);
+  },
+);
+
+tlsTest(
+  "a keyless TLS listener on loopback is allowed (the non-loopback rule is about the address)",
+  async (c) => {
+    await using l = new Listener({
+      tls: { cert: c.localhost.cert, key: c.localhost.key },
+      address: "127.0.0.1:0",
+    });
+    assert.ok(l.address);
+  },
+);
+
+Deno.test("tls: cleanup of the temp certificate dir", async () => {
+  if (dir) await Deno.remove(dir, { recursive: true });
+});
