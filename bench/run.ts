@@ -1,0 +1,119 @@
+// `deno task bench`: runs every area's benchmark (each measures its anchors —
+// CPython multiprocessing, raw Deno sockets/Workers, piscina — side by side
+// in the same run), then prints one table of ratios and draws
+// bench/results/ratios.svg for the README.
+//
+//   deno task bench                 # all areas
+//   deno task bench connection pool # some areas
+
+const AREAS = ["connection", "pool", "manager", "sharedmem"];
+
+interface Row {
+  name: string;
+  unit: string;
+  ours: number;
+  anchor: string;
+  anchorValue: number;
+  ratio: number;
+  target: string;
+}
+
+const here = new URL(".", import.meta.url);
+const selected = Deno.args.length > 0 ? Deno.args : AREAS;
+await Deno.mkdir(new URL("results/", here), { recursive: true });
+
+for (const area of selected) {
+  const file = new URL(`${area}_bench.ts`, here);
+  try {
+    await Deno.stat(file);
+  } catch {
+    console.log(`\n## ${area}: no bench/${area}_bench.ts yet, skipped`);
+    continue;
+  }
+  console.log(`\n## ${area}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", file.pathname],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) console.log(`(${area} bench exited with code ${code})`);
+}
+
+const rows: { area: string; row: Row }[] = [];
+for (const area of AREAS) {
+  try {
+    const data = JSON.parse(
+      await Deno.readTextFile(new URL(`results/${area}.json`, here)),
+    ) as Row[];
+    for (const row of data) rows.push({ area, row });
+  } catch {
+    // no results for this area
+  }
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString("en-US");
+  return n.toPrecision(3);
+}
+
+console.log("\n## Summary (ours / anchor)\n");
+console.log("| area | figure | ours | anchor | ratio | target |");
+console.log("| --- | --- | ---: | ---: | ---: | --- |");
+for (const { area, row } of rows) {
+  console.log(
+    `| ${area} | ${row.name} | ${fmt(row.ours)} ${row.unit} | ${row.anchor}: ${
+      fmt(row.anchorValue)
+    } | ${row.ratio.toFixed(2)}× | ${row.target} |`,
+  );
+}
+
+// A horizontal bar chart of the ratios on a log scale, 1× marked.
+const barH = 18;
+const left = 420;
+const width = 900;
+const plotW = width - left - 60;
+const height = 40 + rows.length * (barH + 6) + 30;
+const maxRatio = Math.max(
+  2,
+  ...rows.map((r) => r.row.ratio).filter(Number.isFinite),
+);
+const minRatio = Math.min(
+  0.1,
+  ...rows.map((r) => r.row.ratio).filter((x) => x > 0),
+);
+const lmin = Math.log10(minRatio);
+const lmax = Math.log10(maxRatio * 1.2);
+const x = (v: number) =>
+  left + ((Math.log10(Math.max(v, minRatio)) - lmin) / (lmax - lmin)) * plotW;
+const esc = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const parts: string[] = [
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+  `<rect width="100%" height="100%" fill="white"/>`,
+  `<text x="${left}" y="20" font-size="14">ours / anchor (log scale; right of the line = faster than the anchor)</text>`,
+];
+rows.forEach(({ area, row }, i) => {
+  const y = 35 + i * (barH + 6);
+  const color = row.ratio >= 1 ? "#2a7" : "#d55";
+  parts.push(
+    `<text x="${left - 8}" y="${y + 13}" text-anchor="end">${
+      esc(`${area}: ${row.name} vs ${row.anchor}`)
+    }</text>`,
+    `<rect x="${x(minRatio)}" y="${y}" width="${
+      Math.max(1, x(row.ratio) - x(minRatio))
+    }" height="${barH}" fill="${color}"/>`,
+    `<text x="${x(row.ratio) + 4}" y="${y + 13}">${
+      row.ratio.toFixed(2)
+    }×</text>`,
+  );
+});
+parts.push(
+  `<line x1="${x(1)}" y1="28" x2="${x(1)}" y2="${
+    height - 20
+  }" stroke="black" stroke-dasharray="4 3"/>`,
+  `<text x="${x(1)}" y="${height - 6}" text-anchor="middle">1×</text>`,
+  `</svg>`,
+);
+await Deno.writeTextFile(new URL("results/ratios.svg", here), parts.join("\n"));
+console.log("\nplot: bench/results/ratios.svg");
