@@ -13,6 +13,12 @@ import { type Channel, headerSize, writeHeader } from "./_channel.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
+/** Milliseconds queued writes get to finish after close(). */
+const CLOSE_GRACE = 1000;
+/** A connection starts with a read buffer this small. */
+const FIRST_READ_BUFFER = 4 * 1024;
+/** A batch of small frames starts in an out buffer this small. */
+const FIRST_OUT_BUFFER = 2 * 1024;
 /** Frames up to this size are assembled in the read buffer. */
 const SMALL_FRAME = READ_BUFFER - 16 * 1024;
 /** Payloads up to this size are copied next to their header. */
@@ -46,7 +52,9 @@ function isEofLike(e: unknown): boolean {
 /** A {@link Channel} over a byte stream. */
 export class SocketChannel implements Channel {
   #stream: Stream;
-  #buf = new Uint8Array(READ_BUFFER);
+  #buf = new Uint8Array(FIRST_READ_BUFFER);
+  /** The last read filled all the room it had: the stream is flowing. */
+  #lastReadFull = false;
   /** Frames handed out view `#buf`: it is never overwritten, only replaced. */
   #shared = false;
   /** A large frame is being read straight from the stream (not via #fill). */
@@ -56,6 +64,7 @@ export class SocketChannel implements Channel {
   #eof = false;
   #closed = false;
   #streamClosed = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #filling: Promise<boolean> | null = null;
 
   /** Small frames of the current batch, header and payload side by side. */
@@ -90,25 +99,48 @@ export class SocketChannel implements Channel {
   }
 
   /** Reads more bytes into the read buffer; false at end of stream. */
+  /**
+   * Prepares the read buffer for the next read. It starts small (cheap
+   * connections, fast handshakes) and grows to READ_BUFFER once a read fills
+   * all the room it had or the pending frame needs more; it is compacted in
+   * place, or replaced when frames handed out still view it.
+   */
+  #makeRoom(): void {
+    const have = this.#end - this.#start;
+    let size = this.#buf.length;
+    if (size < READ_BUFFER) {
+      const h = have >= 4
+        ? ((this.#buf[this.#start]! << 24) |
+          (this.#buf[this.#start + 1]! << 16) |
+          (this.#buf[this.#start + 2]! << 8) | this.#buf[this.#start + 3]!)
+        : 0;
+      if (this.#lastReadFull || h < 0 || h + 12 > size) size = READ_BUFFER;
+    }
+    if (
+      size !== this.#buf.length ||
+      (this.#shared && this.#buf.length - this.#end < size / 4)
+    ) {
+      const fresh = new Uint8Array(size);
+      fresh.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = fresh;
+      this.#shared = false;
+    } else if (this.#shared) {
+      return; // keep appending after the frames handed out
+    } else if (have === 0 || this.#buf.length - this.#end < size / 4) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+    } else {
+      return;
+    }
+    this.#end = have;
+    this.#start = 0;
+  }
+
   #fill(): Promise<boolean> {
     if (this.#filling) return this.#filling;
     if (this.#closed) return Promise.reject(closedError());
     if (this.#eof) return Promise.resolve(false);
-    if (this.#start === this.#end && !this.#shared) {
-      this.#start = this.#end = 0;
-    } else if (this.#buf.length - this.#end < 16 * 1024) {
-      if (this.#shared) {
-        // Frames handed out are views on this buffer: leave it to them.
-        const fresh = new Uint8Array(READ_BUFFER);
-        fresh.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = fresh;
-        this.#shared = false;
-      } else {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      }
-      this.#end -= this.#start;
-      this.#start = 0;
-    }
+    this.#makeRoom();
+    const room = this.#buf.length - this.#end;
     const p = this.#stream.read(this.#buf.subarray(this.#end)).then(
       (n) => {
         this.#filling = null;
@@ -117,6 +149,7 @@ export class SocketChannel implements Channel {
           return false;
         }
         this.#end += n;
+        this.#lastReadFull = n === room;
         return true;
       },
       (e) => {
@@ -258,9 +291,22 @@ export class SocketChannel implements Channel {
     const n = payload.length;
     const hs = headerSize(n);
     if (n <= SMALL) {
-      if (this.#outLen + hs + n > OUT_BUFFER) this.#seal();
-      const out = this.#out ??= this.#spare ?? new Uint8Array(OUT_BUFFER);
-      if (out === this.#spare) this.#spare = null;
+      const need = this.#outLen + hs + n;
+      if (need > OUT_BUFFER) this.#seal();
+      let out = this.#out;
+      if (out === null) {
+        out = this.#spare ?? new Uint8Array(Math.max(FIRST_OUT_BUFFER, hs + n));
+        this.#spare = null;
+        this.#out = out;
+      }
+      if (this.#outLen + hs + n > out.length) {
+        // Grow the batch buffer (doubling) up to OUT_BUFFER.
+        let size = out.length * 2;
+        while (size < this.#outLen + hs + n) size *= 2;
+        const grown = new Uint8Array(Math.min(OUT_BUFFER, size));
+        grown.set(out.subarray(0, this.#outLen));
+        this.#out = out = grown;
+      }
       writeHeader(out, this.#outLen, n);
       out.set(payload, this.#outLen + hs);
       this.#outLen += hs + n;
@@ -327,15 +373,22 @@ export class SocketChannel implements Channel {
 
   /**
    * Closes the channel. Frames already queued are still written (a `send()`
-   * not awaited before `close()` is not lost); the stream closes after them.
+   * not awaited before `close()` is not lost) if the peer takes them within
+   * CLOSE_GRACE ms; the stream closes after them, or then at the latest (a
+   * peer that never reads cannot pin the socket).
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#flushing) this.#closeStream();
+    if (!this.#flushing) {
+      this.#closeStream();
+      return;
+    }
+    this.#graceTimer = setTimeout(() => this.#closeStream(), CLOSE_GRACE);
   }
 
   #closeStream(): void {
+    clearTimeout(this.#graceTimer);
     if (this.#streamClosed) return;
     this.#streamClosed = true;
     try {

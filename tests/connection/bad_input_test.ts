@@ -409,3 +409,35 @@ Deno.test("bad input: a failed handshake leaks no resource and the listener clos
     l.close();
   }
 });
+
+for (const family of ["AF_INET", "AF_UNIX"] as const) {
+  Deno.test(`bad input[${family}]: close() drops a peer that never reads; the stuck send settles (no socket kept open)`, async () => {
+    await using l = new Listener({ family });
+    const { conn, raw } = await acceptRaw(l);
+    try {
+      // 32 MiB cannot fit the socket buffers of a peer that never reads.
+      const sending = conn.sendBytes(new Uint8Array(32 << 20)).then(
+        () => "resolved",
+        () => "rejected",
+      );
+      // The write is stuck: it has not settled while the peer reads nothing.
+      const early = await Promise.race([
+        sending,
+        new Promise((r) => setTimeout(() => r("pending"), 100)),
+      ]);
+      assert.equal(early, "pending");
+      conn.close();
+      // A server must be able to drop an abusive client: the socket is
+      // released (and the send settles) without the peer's cooperation.
+      const settled = await deadline(
+        sending,
+        5000,
+        "the stuck send after close()",
+      );
+      assert.ok(settled === "rejected" || settled === "resolved");
+    } finally {
+      closeQuietly(raw);
+      conn.close();
+    }
+  });
+}

@@ -405,40 +405,56 @@ Deno.test("connection: bad arguments throw synchronously (style.md §8.5)", () =
   }
 });
 
-each("received messages stay intact after later receives (no aliasing of a shared read buffer)", async (kind) => {
-  await using p = await pairOf(kind);
-  const kept: Uint8Array[] = [];
-  const keptObjs: unknown[] = [];
-  const expected: Uint8Array[] = [];
-  const expectedObjs: unknown[] = [];
-  for (let round = 0; round < 3; round++) {
-    // A burst of frames that land together in the receiver's read buffer.
-    const burst = Array.from({ length: 200 }, (_, i) => pattern(1 + ((i * 37) % 700), round * 1000 + i));
-    const objs = burst.map((b, i) => ({ i, round, b: b.subarray(0, 20), s: `r${round}-${i}` }));
-    await Promise.all([
-      ...burst.map((b) => p.a.sendBytes(b)),
-      ...objs.map((o) => p.a.send(o)),
-    ]);
-    for (let i = 0; i < burst.length; i++) kept.push(await p.b.recvBytes());
-    for (let i = 0; i < objs.length; i++) keptObjs.push(await p.b.recv());
-    expected.push(...burst.map((b) => b.slice()));
-    expectedObjs.push(...objs.map((o) => ({ ...o, b: o.b.slice() })));
-  }
-  assert.equal(kept.length, expected.length);
-  for (let i = 0; i < kept.length; i++) assert.deepEqual(kept[i], expected[i], `message ${i}`);
-  assert.deepEqual(keptObjs, expectedObjs);
-});
+each(
+  "received messages stay intact after later receives (no aliasing of a shared read buffer)",
+  async (kind) => {
+    await using p = await pairOf(kind);
+    const kept: Uint8Array[] = [];
+    const keptObjs: unknown[] = [];
+    const expected: Uint8Array[] = [];
+    const expectedObjs: unknown[] = [];
+    for (let round = 0; round < 3; round++) {
+      // A burst of frames that land together in the receiver's read buffer.
+      const burst = Array.from(
+        { length: 200 },
+        (_, i) => pattern(1 + ((i * 37) % 700), round * 1000 + i),
+      );
+      const objs = burst.map((b, i) => ({
+        i,
+        round,
+        b: b.subarray(0, 20),
+        s: `r${round}-${i}`,
+      }));
+      await Promise.all([
+        ...burst.map((b) => p.a.sendBytes(b)),
+        ...objs.map((o) => p.a.send(o)),
+      ]);
+      for (let i = 0; i < burst.length; i++) kept.push(await p.b.recvBytes());
+      for (let i = 0; i < objs.length; i++) keptObjs.push(await p.b.recv());
+      expected.push(...burst.map((b) => b.slice()));
+      expectedObjs.push(...objs.map((o) => ({ ...o, b: o.b.slice() })));
+    }
+    assert.equal(kept.length, expected.length);
+    for (let i = 0; i < kept.length; i++) {
+      assert.deepEqual(kept[i], expected[i], `message ${i}`);
+    }
+    assert.deepEqual(keptObjs, expectedObjs);
+  },
+);
 
-each("malformed msgpack payloads (0xc1, trailing bytes, truncated) reject that recv() only", async (kind) => {
-  await using p = await pairOf(kind);
-  for (const bad of [[0xc1], [0x01, 0x02], [0x92, 0x01], []]) {
-    await p.a.sendBytes(new Uint8Array(bad));
-  }
-  await p.a.send({ after: "bad ones" });
-  for (let i = 0; i < 4; i++) {
-    const e = await rejection(p.b.recv());
-    assert.ok(e instanceof SyntaxError, `payload ${i}: ${e}`);
-  }
-  assert.equal(p.b.closed, false);
-  assert.deepEqual(await p.b.recv(), { after: "bad ones" });
-});
+each(
+  "malformed msgpack payloads (0xc1, trailing bytes, truncated) reject that recv() only",
+  async (kind) => {
+    await using p = await pairOf(kind);
+    for (const bad of [[0xc1], [0x01, 0x02], [0x92, 0x01], []]) {
+      await p.a.sendBytes(new Uint8Array(bad));
+    }
+    await p.a.send({ after: "bad ones" });
+    for (let i = 0; i < 4; i++) {
+      const e = await rejection(p.b.recv());
+      assert.ok(e instanceof SyntaxError, `payload ${i}: ${e}`);
+    }
+    assert.equal(p.b.closed, false);
+    assert.deepEqual(await p.b.recv(), { after: "bad ones" });
+  },
+);

@@ -209,39 +209,67 @@ for (const py of pythons) {
         });
       }
 
-      await t.step(`key on one side only: keyless Deno Client -> keyed CPython Listener (${family})`, async () => {
-        await peer.send({ op: "listen", family, authkey: hex(KEY) });
-        const { address } = await peer.next();
-        const conn = await deadline(Client(address as Address), 5000, "keyless Client");
-        try {
-          await conn.sendBytes(pattern(16));
-          const e = await rejection(conn.recvBytes(), 5000, "keyless client recv");
-          assert.ok(e instanceof AuthenticationError, String(e));
-          assert.match((e as Error).message, /authkey/);
-        } finally {
-          conn.close();
-        }
-        const res = await peer.next();
-        assert.equal(res.ok, false);
-        // CPython raises AuthenticationError after sending #FAILURE#, or the
-        // send itself fails first when our side has already closed.
-        assert.ok(
-          ["AuthenticationError", "BrokenPipeError", "ConnectionResetError"].includes(
-            res.error as string,
-          ),
-          JSON.stringify(res),
-        );
-      });
+      await t.step(
+        `key on one side only: keyless Deno Client -> keyed CPython Listener (${family})`,
+        async () => {
+          await peer.send({ op: "listen", family, authkey: hex(KEY) });
+          const { address } = await peer.next();
+          const conn = await deadline(
+            Client(address as Address),
+            5000,
+            "keyless Client",
+          );
+          try {
+            await conn.sendBytes(pattern(16));
+            const e = await rejection(
+              conn.recvBytes(),
+              5000,
+              "keyless client recv",
+            );
+            assert.ok(e instanceof AuthenticationError, String(e));
+            assert.match((e as Error).message, /authkey/);
+          } finally {
+            conn.close();
+          }
+          const res = await peer.next();
+          assert.equal(res.ok, false);
+          // CPython raises AuthenticationError after sending #FAILURE#, or the
+          // send itself fails first when our side has already closed.
+          assert.ok(
+            ["AuthenticationError", "BrokenPipeError", "ConnectionResetError"]
+              .includes(
+                res.error as string,
+              ),
+            JSON.stringify(res),
+          );
+        },
+      );
 
-      await t.step(`key on one side only: keyless CPython Client -> keyed Deno Listener (${family})`, async () => {
-        await using l = new Listener({ family, authkey: KEY });
-        const accepting = rejection(l.accept(), 5000, "accept of a keyless CPython client");
-        await peer.send({ op: "connect", family, address: pyAddress(l), authkey: null });
-        const e = await accepting;
-        assert.ok(e instanceof AuthenticationError, String(e));
-        const res = await peer.next();
-        assert.equal(res.ok, false, "CPython cannot talk to a keyed listener without a key");
-      });
+      await t.step(
+        `key on one side only: keyless CPython Client -> keyed Deno Listener (${family})`,
+        async () => {
+          await using l = new Listener({ family, authkey: KEY });
+          const accepting = rejection(
+            l.accept(),
+            5000,
+            "accept of a keyless CPython client",
+          );
+          await peer.send({
+            op: "connect",
+            family,
+            address: pyAddress(l),
+            authkey: null,
+          });
+          const e = await accepting;
+          assert.ok(e instanceof AuthenticationError, String(e));
+          const res = await peer.next();
+          assert.equal(
+            res.ok,
+            false,
+            "CPython cannot talk to a keyed listener without a key",
+          );
+        },
+      );
 
       await t.step(
         `wrong key: Deno Client -> CPython Listener (${family})`,

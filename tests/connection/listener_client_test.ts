@@ -14,8 +14,10 @@ import {
   closeQuietly,
   connectedPair,
   deadline,
+  readToEnd,
   rejection,
 } from "./_helpers.ts";
+import { TimeoutError } from "../../errors.ts";
 
 async function roundTrip(
   listener: Listener,
@@ -387,9 +389,16 @@ Deno.test("listener: keyed clients queued behind a busy serial server are not fa
   // next. Clients that connect meanwhile must wait (CPython's do), not be
   // failed by a guess that the server has no authkey.
   await using l = new Listener({ authkey: "k" });
-  const [s1, c1] = await Promise.all([l.accept(), Client(l.address, { authkey: "k" })]);
-  const queued = [0, 1, 2].map(() => Client(l.address, { authkey: "k", timeout: 8000 }));
-  const settled = queued.map((p) => p.then(() => "resolved", (e) => `rejected: ${e}`));
+  const [s1, c1] = await Promise.all([
+    l.accept(),
+    Client(l.address, { authkey: "k" }),
+  ]);
+  const queued = [0, 1, 2].map(() =>
+    Client(l.address, { authkey: "k", timeout: 8000 })
+  );
+  const settled = queued.map((p) =>
+    p.then(() => "resolved", (e) => `rejected: ${e}`)
+  );
   const servers: Connection[] = [];
   try {
     // The server is busy with client 1 for 2.5 s (the scenario, not a sync
@@ -398,9 +407,15 @@ Deno.test("listener: keyed clients queued behind a busy serial server are not fa
     assert.equal(await s1.recv(), "work");
     await new Promise((r) => setTimeout(r, 2500));
     for (let i = 0; i < queued.length; i++) {
-      servers.push(await deadline(l.accept(), 5000, `accept of queued client ${i}`));
+      servers.push(
+        await deadline(l.accept(), 5000, `accept of queued client ${i}`),
+      );
     }
-    assert.deepEqual(await Promise.all(settled), ["resolved", "resolved", "resolved"]);
+    assert.deepEqual(await Promise.all(settled), [
+      "resolved",
+      "resolved",
+      "resolved",
+    ]);
     const clients = await Promise.all(queued);
     await Promise.all(clients.map((c, i) => c.send(i)));
     const got = await Promise.all(servers.map((s) => s.recv<number>()));
@@ -410,5 +425,92 @@ Deno.test("listener: keyed clients queued behind a busy serial server are not fa
     c1.close();
     for (const s of servers) s.close();
     for (const p of queued) await p.then((c) => c.close(), () => {});
+  }
+});
+
+Deno.test("listener: concurrent accept() calls each get their own connection", async () => {
+  await using l = new Listener({ authkey: "k" });
+  const accepts = [l.accept(), l.accept(), l.accept()];
+  const clients = await Promise.all(
+    [0, 1, 2].map(() => Client(l.address, { authkey: "k" })),
+  );
+  const servers = await deadline(Promise.all(accepts), 5000, "3 accepts");
+  try {
+    assert.equal(new Set(servers).size, 3);
+    await Promise.all(clients.map((c, i) => c.send(i)));
+    assert.deepEqual(
+      (await Promise.all(servers.map((s) => s.recv<number>()))).sort(),
+      [0, 1, 2],
+    );
+  } finally {
+    for (const c of [...clients, ...servers]) c.close();
+  }
+});
+
+Deno.test("listener: connections that finished the handshake but were never accepted are closed by close()", async () => {
+  const l = new Listener({ authkey: "k", family: "AF_UNIX" });
+  let c: Connection | undefined;
+  try {
+    // Keyed listeners challenge eagerly: the Client completes without accept().
+    c = await deadline(
+      Client(l.address, { authkey: "k" }),
+      5000,
+      "client without accept()",
+    );
+    l.close();
+    assert.ok(
+      (await rejection(c.recv(), 3000, "recv after listener close")) instanceof
+        Error,
+    );
+  } finally {
+    c?.close();
+    l.close();
+  }
+});
+
+Deno.test("client: a connect past 'timeout' rejects with TimeoutError (server accept queue full)", async () => {
+  // A raw listener that never accepts: once its accept queue is full, a new
+  // SYN is dropped and connect() hangs — the only loopback way to stall one.
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const addr = l.addr as Deno.NetAddr;
+  const held: Deno.Conn[] = [];
+  const accepted: Deno.Conn[] = [];
+  let probe: Promise<Deno.Conn> | undefined;
+  try {
+    for (let i = 0; i < 5000 && !probe; i++) {
+      const p = Deno.connect({ hostname: "127.0.0.1", port: addr.port });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const r = await Promise.race([
+        p,
+        new Promise<null>((res) => (timer = setTimeout(() => res(null), 200))),
+      ]);
+      clearTimeout(timer);
+      if (r === null) probe = p; // the queue is full: this connect is stuck
+      else held.push(r);
+    }
+    assert.ok(probe, "the accept queue filled up");
+    const e = await rejection(
+      Client(addr, { timeout: 300 }),
+      5000,
+      "Client to a full accept queue",
+    );
+    assert.ok(e instanceof TimeoutError, String(e));
+  } finally {
+    // Drain the queue so the stuck connects (the probe's and the Client's)
+    // complete at their SYN retransmission and get closed; bounded.
+    const total = held.length + 2;
+    await deadline(
+      (async () => {
+        while (accepted.length < total) accepted.push(await l.accept());
+      })(),
+      10_000,
+      "draining the accept queue",
+    ).catch(() => {});
+    if (probe) (await probe.catch(() => null))?.close();
+    for (const c of held) c.close();
+    // The Client closes its late socket itself: wait for that EOF.
+    await Promise.all(accepted.map((c) => readToEnd(c, 1024).catch(() => {})));
+    for (const c of accepted) closeQuietly(c);
+    l.close();
   }
 });

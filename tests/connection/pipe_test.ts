@@ -140,10 +140,17 @@ Deno.test("pipe: an end already read from moves to a Worker (relay) and works bo
   const [here, there] = Pipe();
   try {
     await here.send("first");
-    assert.equal(await there.recv(), "first", "read locally: the port has started");
+    assert.equal(
+      await there.recv(),
+      "first",
+      "read locally: the port has started",
+    );
     await here.send("queued before the move");
     using child = await spawnChild("worker", "echoUpper", there);
-    assert.equal(await deadline(here.recv(), 10_000, "echo 1"), "QUEUED BEFORE THE MOVE");
+    assert.equal(
+      await deadline(here.recv(), 10_000, "echo 1"),
+      "QUEUED BEFORE THE MOVE",
+    );
     await here.send("after");
     assert.equal(await deadline(here.recv(), 10_000, "echo 2"), "AFTER");
     here.close();
@@ -157,8 +164,15 @@ Deno.test("pipe: an end already read from moves to a Worker (relay) and works bo
 Deno.test("pipe: a relayed end closed by the Worker gives EOFError here", async () => {
   const [here, there] = Pipe();
   try {
-    assert.equal(await there.poll(0), false, "polled locally: the port has started");
-    using child = await spawnChild("worker", "sendThenClose", there, ["x", "y"]);
+    assert.equal(
+      await there.poll(0),
+      false,
+      "polled locally: the port has started",
+    );
+    using child = await spawnChild("worker", "sendThenClose", there, [
+      "x",
+      "y",
+    ]);
     const got: unknown[] = [];
     for await (const v of here) got.push(v);
     assert.deepEqual(got, ["x", "y"]);
