@@ -13,6 +13,10 @@ import { type Channel, headerSize, writeHeader } from "./_channel.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
+/** Small messages handed to the caller share ArrayBuffers of this size. */
+const SLAB = 16 * 1024;
+/** The largest message that goes into a slab. */
+const SLAB_ITEM = 512;
 /** Milliseconds queued writes get to finish after close(). */
 const CLOSE_GRACE = 1000;
 /** A connection starts with a read buffer this small. */
@@ -57,6 +61,9 @@ export class SocketChannel implements Channel {
   #lastReadFull = false;
   /** Frames handed out view `#buf`: it is never overwritten, only replaced. */
   #shared = false;
+  /** Where small frames returned by recvBytes() live (see #fromSlab). */
+  #slab: Uint8Array | null = null;
+  #slabUsed = 0;
   /** A large frame is being read straight from the stream (not via #fill). */
   #largeRead = false;
   #start = 0;
@@ -167,6 +174,29 @@ export class SocketChannel implements Channel {
   }
 
   /**
+   * Copies a small frame into the delivery slab and returns a view of it: one
+   * ArrayBuffer per SLAB bytes of small messages rather than one each (like
+   * Node's pooled Buffers). The slab is never written again where a view
+   * points, and the read buffer is never exposed.
+   */
+  #fromSlab(at: number, n: number): Uint8Array {
+    if (this.#slab === null || this.#slabUsed + n > SLAB) {
+      this.#slab = new Uint8Array(SLAB);
+      this.#slabUsed = 0;
+    }
+    const start = this.#slabUsed;
+    const slab = this.#slab;
+    if (n <= 32) {
+      const b = this.#buf;
+      for (let i = 0; i < n; i++) slab[start + i] = b[at + i]!;
+    } else {
+      slab.set(this.#buf.subarray(at, at + n), start);
+    }
+    this.#slabUsed = (start + n + 7) & ~7;
+    return slab.subarray(start, start + n);
+  }
+
+  /**
    * Reads the header at the read position without consuming it: the payload
    * length and header size, or undefined when the header is not all here.
    * A malformed or oversized header closes the channel and throws.
@@ -220,7 +250,11 @@ export class SocketChannel implements Channel {
     const at = this.#start + hs;
     if (this.#end - at < n) return undefined;
     this.#start = at + n;
-    if (!lend) return this.#buf.slice(at, at + n);
+    if (!lend) {
+      return n <= SLAB_ITEM
+        ? this.#fromSlab(at, n)
+        : this.#buf.slice(at, at + n);
+    }
     this.#shared = true;
     return this.#buf.subarray(at, at + n);
   }

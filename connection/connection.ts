@@ -332,6 +332,10 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * b.close();
    * ```
    *
+   * Messages of up to 512 bytes received from a socket may share one
+   * ArrayBuffer (like Node's pooled Buffers): `slice()` one before
+   * transferring its `buffer`.
+   *
    * @param maxlength The longest message accepted; a longer one is an error
    * and closes the connection (its payload is not read).
    * @returns The message.
@@ -480,15 +484,28 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    *
    * @returns An async iterator of received values.
    */
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    while (!this.#closed) {
-      try {
-        yield await this.recv();
-      } catch (e) {
-        if (e instanceof EOFError) return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    // Hand-written rather than an async generator: one promise per message.
+    const done: IteratorResult<unknown> = { value: undefined, done: true };
+    const onError = (e: unknown): IteratorResult<unknown> => {
+      if (e instanceof EOFError) return done;
+      throw e;
+    };
+    const toResult = (f: Uint8Array): IteratorResult<unknown> => ({
+      value: decode(f),
+      done: false,
+    });
+    const it: AsyncIterableIterator<unknown> = {
+      next: (): Promise<IteratorResult<unknown>> => {
+        if (this.#closed) return Promise.resolve(done);
+        const err = this.#checkRead();
+        if (err) return Promise.reject(err);
+        return this.#frame(this.#maxMessageSize, true, toResult).catch(onError);
+      },
+      return: (): Promise<IteratorResult<unknown>> => Promise.resolve(done),
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
   }
 
   /**

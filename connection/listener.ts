@@ -17,6 +17,8 @@ import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
 import { AuthenticationError } from "./errors.ts";
 
+/** Failed handshakes kept for accept() to report when nobody was waiting. */
+const MAX_QUEUED_FAILURES = 16;
 /** Handshakes that may run at once; more connections wait in the kernel backlog. */
 const MAX_HANDSHAKES = 128;
 
@@ -105,6 +107,8 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   #closed = false;
   #waiters: Waiter[] = [];
   #ready: Outcome[] = [];
+  /** How many of `#ready` are failed handshakes. */
+  #readyErrors = 0;
   #handshaking = new Set<Connection>();
   #pumping = false;
 
@@ -207,6 +211,22 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   }
 
   /**
+   * Whether {@linkcode Listener.close} was called.
+   *
+   * @example Usage
+   * ```ts
+   * import { Listener } from "@mproc/multiprocessing/connection";
+   *
+   * const listener = new Listener();
+   * listener.close();
+   * console.assert(listener.closed);
+   * ```
+   */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
    * Waits for the next connection that passed the handshake.
    *
    * @example Usage
@@ -237,6 +257,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const next = this.#ready.shift();
     if (next) {
+      if ("error" in next) this.#readyErrors--;
       this.#pump();
       return "conn" in next
         ? Promise.resolve(next.conn)
@@ -272,6 +293,11 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     const waiter = this.#waiters.shift();
     if (!waiter) {
       this.#ready.push(outcome);
+      if ("error" in outcome && ++this.#readyErrors > MAX_QUEUED_FAILURES) {
+        // Keep only the latest failures: junk peers must not use up capacity.
+        this.#ready.splice(this.#ready.findIndex((o) => "error" in o), 1);
+        this.#readyErrors--;
+      }
       return;
     }
     if ("conn" in outcome) waiter.resolve(outcome.conn);
@@ -288,8 +314,9 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   #wanted(): boolean {
     if (this.#closed || this.#handshaking.size >= MAX_HANDSHAKES) return false;
     if (this.#waiters.length > 0) return true;
+    const queued = this.#ready.length - this.#readyErrors;
     return this.#authkey !== undefined &&
-      this.#ready.length + this.#handshaking.size < MAX_HANDSHAKES;
+      queued + this.#handshaking.size < MAX_HANDSHAKES;
   }
 
   async #pump(): Promise<void> {
