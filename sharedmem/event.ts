@@ -1,0 +1,178 @@
+/**
+ * `Event`: a shared flag that threads can wait for.
+ *
+ * @module
+ */
+
+import {
+  registerReviver,
+  TRANSFER,
+  type TransferHandle,
+} from "../_transfer.ts";
+import {
+  checkSignal,
+  checkTimeout,
+  now,
+  runAsync,
+  runSync,
+  type Waiter,
+} from "./_futex.ts";
+import { assertCanBlock } from "./_thread.ts";
+import type { WaitOptions } from "./options.ts";
+
+const TAG = "mproc.sharedmem.Event";
+const FLAG = 0;
+let adopting: SharedArrayBuffer | undefined;
+
+function* waitFlag(i32: Int32Array, deadline: number): Waiter<boolean> {
+  while (Atomics.load(i32, FLAG) === 0) {
+    if (now() >= deadline) return false;
+    yield { i32, index: FLAG, value: 0, deadline };
+  }
+  return true;
+}
+
+function deadlineIn(timeout: unknown): number {
+  const ms = checkTimeout(timeout);
+  return ms === undefined ? Infinity : now() + ms;
+}
+
+/**
+ * A flag shared by the main thread and Workers (CPython's
+ * `multiprocessing.Event`): `set()` wakes every waiter, `clear()` resets it,
+ * `wait(ms)` resolves `true` once set or `false` on timeout.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const event = new mp.Event();
+ * console.assert(!(await event.wait(10)));
+ * setTimeout(() => event.set(), 5);
+ * console.assert(await event.wait());
+ * console.assert(event.isSet());
+ * ```
+ */
+export class Event {
+  #sab: SharedArrayBuffer;
+  #i32: Int32Array;
+
+  /** Creates a cleared event. */
+  constructor() {
+    this.#sab = adopting ?? new SharedArrayBuffer(4);
+    this.#i32 = new Int32Array(this.#sab);
+  }
+
+  /**
+   * Whether the flag is set.
+   *
+   * @returns The flag.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * console.assert(!new mp.Event().isSet());
+   * ```
+   */
+  isSet(): boolean {
+    return Atomics.load(this.#i32, FLAG) !== 0;
+  }
+
+  /**
+   * Sets the flag and wakes every waiter.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const event = new mp.Event();
+   * event.set();
+   * console.assert(event.isSet());
+   * ```
+   */
+  set(): void {
+    Atomics.store(this.#i32, FLAG, 1);
+    Atomics.notify(this.#i32, FLAG);
+  }
+
+  /**
+   * Clears the flag.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const event = new mp.Event();
+   * event.set();
+   * event.clear();
+   * console.assert(!event.isSet());
+   * ```
+   */
+  clear(): void {
+    Atomics.store(this.#i32, FLAG, 0);
+  }
+
+  /**
+   * Waits until the flag is set.
+   *
+   * @param timeout The longest wait in ms; none when left out.
+   * @param options `signal` to cancel the wait.
+   * @returns `true` when the flag is set, `false` on timeout.
+   * @throws {TypeError} when `timeout` is not a number.
+   * @throws {RangeError} when `timeout` is negative.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const event = new mp.Event();
+   * console.assert((await event.wait(0)) === false);
+   * ```
+   */
+  wait(timeout?: number, options?: WaitOptions): Promise<boolean> {
+    const deadline = deadlineIn(timeout);
+    const signal = checkSignal(options?.signal);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.isSet()) return Promise.resolve(true);
+    return runAsync(waitFlag(this.#i32, deadline), signal);
+  }
+
+  /**
+   * The blocking twin of {@link Event.wait}, for Workers.
+   *
+   * @param timeout The longest wait in ms; none when left out.
+   * @returns `true` when the flag is set, `false` on timeout.
+   * @throws {Error} on the main thread.
+   *
+   * @example Usage (inside a Worker)
+   * ```ts ignore
+   * if (!event.waitSync(1000)) throw new Error("not started");
+   * ```
+   */
+  waitSync(timeout?: number): boolean {
+    const deadline = deadlineIn(timeout);
+    assertCanBlock("Event.waitSync()");
+    return runSync(waitFlag(this.#i32, deadline));
+  }
+
+  /**
+   * The handle that carries this event across `postMessage`.
+   *
+   * @returns The transfer handle.
+   *
+   * @ignore
+   */
+  [TRANSFER](): TransferHandle {
+    return { tag: TAG, module: import.meta.url, data: this.#sab };
+  }
+}
+
+registerReviver(TAG, (data) => {
+  adopting = data as SharedArrayBuffer;
+  try {
+    return new Event();
+  } finally {
+    adopting = undefined;
+  }
+});
