@@ -248,6 +248,8 @@ export async function handshake(
         ),
       );
     }, timeout);
+    // The socket's pending reads keep the process alive while anyone cares.
+    Deno.unrefTimer(timer as unknown as number);
   });
   try {
     const steps = side === "server"

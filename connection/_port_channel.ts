@@ -19,6 +19,11 @@ function closedError(): Error {
   );
 }
 
+/** Deno's MessagePort has ref()/unref() (not in the DOM typings). */
+function refable(port: MessagePort): { ref?(): void; unref?(): void } {
+  return port as unknown as { ref?(): void; unref?(): void };
+}
+
 function post(port: MessagePort, data: unknown): void {
   if (data instanceof Uint8Array) {
     port.postMessage(data, [data.buffer as ArrayBuffer]);
@@ -33,6 +38,7 @@ export class PortChannel implements Channel {
   #eof: boolean;
   #closed = false;
   #started = false;
+  #unrefTimer: ReturnType<typeof setTimeout> | undefined;
   #waiter: PromiseWithResolvers<void> | null = null;
 
   constructor(port: MessagePort, frames: Uint8Array[] = [], eof = false) {
@@ -50,14 +56,30 @@ export class PortChannel implements Channel {
       if (d === EOF) this.#eof = true;
       else if (d instanceof Uint8Array) this.#frames.push(d);
       else return; // not ours: ignore
-      this.#wake();
+      if (this.#waiter) this.#wake();
+      else this.#unrefSoon();
     };
+    // A started port keeps the process alive; only a pending read should.
+    refable(this.#port).unref?.();
+  }
+
+  /**
+   * Lets the process exit while nobody reads. Deno re-arms a port's receive
+   * as ref'd after each message, so this runs on the next turn.
+   */
+  #unrefSoon(): void {
+    if (this.#unrefTimer !== undefined) return;
+    this.#unrefTimer = setTimeout(() => {
+      this.#unrefTimer = undefined;
+      if (!this.#waiter && !this.#closed) refable(this.#port).unref?.();
+    }, 0);
   }
 
   #wake(): void {
     const w = this.#waiter;
     if (w) {
       this.#waiter = null;
+      this.#unrefSoon();
       w.resolve();
     }
   }
@@ -69,7 +91,11 @@ export class PortChannel implements Channel {
 
   whenData(): Promise<void> {
     if (this.hasData()) return Promise.resolve();
-    return (this.#waiter ??= Promise.withResolvers<void>()).promise;
+    if (!this.#waiter) {
+      this.#waiter = Promise.withResolvers<void>();
+      refable(this.#port).ref?.();
+    }
+    return this.#waiter.promise;
   }
 
   tryReadFrame(
@@ -122,6 +148,7 @@ export class PortChannel implements Channel {
   detach(): { port: MessagePort; frames: Uint8Array[]; eof: boolean } {
     if (this.#closed) throw closedError();
     this.#closed = true;
+    clearTimeout(this.#unrefTimer);
     this.#wake();
     const frames = this.#frames.slice(this.#head);
     this.#frames = [];
@@ -156,6 +183,7 @@ export class PortChannel implements Channel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#unrefTimer);
     try {
       this.#port.postMessage(EOF);
     } catch {

@@ -13,10 +13,6 @@ import { type Channel, headerSize, writeHeader } from "./_channel.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
-/** Small messages handed to the caller share ArrayBuffers of this size. */
-const SLAB = 16 * 1024;
-/** The largest message that goes into a slab. */
-const SLAB_ITEM = 512;
 /** Milliseconds queued writes get to finish after close(). */
 const CLOSE_GRACE = 1000;
 /** A connection starts with a read buffer this small. */
@@ -31,6 +27,8 @@ const SMALL = 64 * 1024;
 const OUT_BUFFER = 128 * 1024;
 /** First allocation for a frame that does not fit the read buffer. */
 const FIRST_CHUNK = 64 * 1024;
+/** The largest buffer allocated for a frame before its bytes arrive. */
+const MAX_EAGER = 16 * 1024 * 1024;
 /** How much a large frame's buffer grows as its bytes arrive (fewer copies). */
 const GROWTH = 4;
 
@@ -61,9 +59,8 @@ export class SocketChannel implements Channel {
   #lastReadFull = false;
   /** Frames handed out view `#buf`: it is never overwritten, only replaced. */
   #shared = false;
-  /** Where small frames returned by recvBytes() live (see #fromSlab). */
-  #slab: Uint8Array | null = null;
-  #slabUsed = 0;
+  /** Bytes received so far: a large frame's buffer may be sized up to this. */
+  #received = 0;
   /** A large frame is being read straight from the stream (not via #fill). */
   #largeRead = false;
   #start = 0;
@@ -156,6 +153,7 @@ export class SocketChannel implements Channel {
           return false;
         }
         this.#end += n;
+        this.#received += n;
         this.#lastReadFull = n === room;
         return true;
       },
@@ -171,29 +169,6 @@ export class SocketChannel implements Channel {
     );
     this.#filling = p;
     return p;
-  }
-
-  /**
-   * Copies a small frame into the delivery slab and returns a view of it: one
-   * ArrayBuffer per SLAB bytes of small messages rather than one each (like
-   * Node's pooled Buffers). The slab is never written again where a view
-   * points, and the read buffer is never exposed.
-   */
-  #fromSlab(at: number, n: number): Uint8Array {
-    if (this.#slab === null || this.#slabUsed + n > SLAB) {
-      this.#slab = new Uint8Array(SLAB);
-      this.#slabUsed = 0;
-    }
-    const start = this.#slabUsed;
-    const slab = this.#slab;
-    if (n <= 32) {
-      const b = this.#buf;
-      for (let i = 0; i < n; i++) slab[start + i] = b[at + i]!;
-    } else {
-      slab.set(this.#buf.subarray(at, at + n), start);
-    }
-    this.#slabUsed = (start + n + 7) & ~7;
-    return slab.subarray(start, start + n);
   }
 
   /**
@@ -250,11 +225,7 @@ export class SocketChannel implements Channel {
     const at = this.#start + hs;
     if (this.#end - at < n) return undefined;
     this.#start = at + n;
-    if (!lend) {
-      return n <= SLAB_ITEM
-        ? this.#fromSlab(at, n)
-        : this.#buf.slice(at, at + n);
-    }
+    if (!lend) return this.#buf.slice(at, at + n);
     this.#shared = true;
     return this.#buf.subarray(at, at + n);
   }
@@ -285,8 +256,12 @@ export class SocketChannel implements Channel {
   }
 
   async #readLarge(n: number, avail: number): Promise<Uint8Array> {
+    // Memory follows the bytes that arrive, not the header: the first
+    // allocation is bounded by what this peer has already sent (so a header
+    // claiming 1 GiB costs at most FIRST_CHUNK), then grows as bytes come.
+    const proven = Math.min(this.#received, MAX_EAGER);
     let frame = new Uint8Array(
-      Math.min(n, Math.max(FIRST_CHUNK, avail * GROWTH)),
+      Math.min(n, Math.max(FIRST_CHUNK, avail * GROWTH, proven)),
     );
     frame.set(this.#buf.subarray(this.#start, this.#end));
     let filled = avail;
@@ -313,6 +288,7 @@ export class SocketChannel implements Channel {
         );
       }
       filled += r;
+      this.#received += r;
     }
     return frame;
   }

@@ -332,10 +332,6 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * b.close();
    * ```
    *
-   * Messages of up to 512 bytes received from a socket may share one
-   * ArrayBuffer (like Node's pooled Buffers): `slice()` one before
-   * transferring its `buffer`.
-   *
    * @param maxlength The longest message accepted; a longer one is an error
    * and closes the connection (its payload is not read).
    * @returns The message.

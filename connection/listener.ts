@@ -281,6 +281,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
+      this.#listener.ref();
       this.#pump();
     });
   }
@@ -325,6 +326,8 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     try {
       while (this.#wanted()) {
         let raw: Deno.Conn;
+        // Eager accepts (nobody waiting) must not keep the process alive.
+        if (this.#waiters.length === 0) this.#listener.unref();
         try {
           raw = await this.#listener.accept();
         } catch (e) {
@@ -358,9 +361,15 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       this.#deliver({ conn });
       return;
     }
+    // An eager handshake (nobody waiting yet) must not keep the process alive.
+    const socket = raw as Deno.Conn & { ref?(): void; unref?(): void };
+    if (this.#waiters.length === 0) socket.unref?.();
     this.#handshaking.add(conn);
     handshake(conn, this.#authkey, "server", this.#handshakeTimeout).then(
-      () => this.#deliver({ conn }),
+      () => {
+        socket.ref?.();
+        this.#deliver({ conn });
+      },
       (error) => {
         conn.close();
         this.#deliver({

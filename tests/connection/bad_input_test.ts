@@ -348,17 +348,17 @@ Deno.test("bad input: keyless client vs keyed listener fails fast on both sides 
 Deno.test("bad input: keyed client vs keyless listener fails fast on both sides (no 10 s hang, python/cpython#123736)", async () => {
   await using l = new Listener(); // no authkey
   const accepted = deadline(l.accept(), 3000, "keyless accept");
-  // The handshake deadline (6 s) is beyond the hang guard (3 s): the failure
-  // must come from detecting the mismatch, not from the deadline.
-  const client = Client(l.address, { authkey: "k", timeout: 6000 });
+  // The handshake deadline (8 s) is beyond the hang guard (4.5 s): the
+  // failure must come from detecting the mismatch, not from the deadline.
+  const client = Client(l.address, { authkey: "k", timeout: 8000 });
   const clientErr = rejection(
     client,
-    3000,
+    4500,
     "keyed Client against a keyless listener",
   );
   const server = await accepted;
   try {
-    const serverErr = rejection(server.recv(), 3000, "keyless server recv");
+    const serverErr = rejection(server.recv(), 4500, "keyless server recv");
     const [ce, se] = await Promise.all(
       [clientErr, serverErr].map((p) => p.catch((e) => e)),
     );
@@ -441,3 +441,53 @@ for (const family of ["AF_INET", "AF_UNIX"] as const) {
     }
   });
 }
+
+Deno.test("bad input: many failed handshakes while the app is busy do not lock out a good keyed client", async () => {
+  // Junk peers that connect and go away fail their (eager) handshakes while
+  // the application is busy and not calling accept(). Their failures must not
+  // use up the listener's capacity to challenge the next good clients.
+  const l = new Listener({ authkey: "k" });
+  const [s1, c1] = await Promise.all([
+    l.accept(),
+    Client(l.address, { authkey: "k" }),
+  ]);
+  const settle = (p: Promise<Connection>) =>
+    p.then((c) => c, (e) => e as Error);
+  const good = settle(Client(l.address, { authkey: "k", timeout: 8000 }));
+  const servers: Connection[] = [];
+  let draining: Promise<void> | undefined;
+  let late: Promise<Connection | Error> | undefined;
+  try {
+    for (let i = 0; i < 200; i++) (await rawConnect(l.address)).close();
+    late = settle(Client(l.address, { authkey: "k", timeout: 8000 }));
+    // The application is busy with client 1 for 2.5 s (the scenario), then
+    // drains accept() as `for await (const c of listener)` does.
+    await new Promise((r) => setTimeout(r, 2500));
+    draining = (async () => {
+      for await (const c of l) servers.push(c);
+    })();
+    const [g, lt] = await deadline(
+      Promise.all([good, late]),
+      6000,
+      "the good clients",
+    );
+    assert.ok(
+      !(g instanceof Error),
+      `the good client connected before the junk: ${g}`,
+    );
+    assert.ok(
+      !(lt instanceof Error),
+      `the good client connected after the junk: ${lt}`,
+    );
+  } finally {
+    l.close();
+    await draining;
+    s1.close();
+    c1.close();
+    for (const s of servers) s.close();
+    for (const p of [good, late]) {
+      const c = await p;
+      if (c && !(c instanceof Error)) c.close();
+    }
+  }
+});

@@ -148,3 +148,11 @@ Deno.test("codec: a malformed msgpack payload rejects that recv() only (0xc1, tr
   await p.server.send("reply");
   assert.equal(await p.client.recv(), "reply");
 });
+
+Deno.test("codec: -0 arrives as 0 (documented deviation: msgpack has no negative zero integer)", () => {
+  assert.ok(Object.is(decode(encode(-0)), 0));
+  assert.ok(
+    Object.is(decode(encode(-0.5)), -0.5),
+    "other negative floats keep their sign",
+  );
+});

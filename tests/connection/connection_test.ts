@@ -14,6 +14,7 @@ import {
   deadline,
   enc,
   pattern,
+  prng,
   rejection,
 } from "./_helpers.ts";
 
@@ -456,5 +457,76 @@ each(
     }
     assert.equal(p.b.closed, false);
     assert.deepEqual(await p.b.recv(), { after: "bad ones" });
+  },
+);
+
+each(
+  "seeded random objects of mixed sizes round-trip via send/recv and stay intact",
+  async (kind) => {
+    await using p = await pairOf(kind);
+    const rand = prng(kind.length * 97);
+    const objs = Array.from({ length: 300 }, (_, i) => {
+      const r = rand();
+      const n = r < 0.6
+        ? Math.floor(rand() * 200)
+        : r < 0.9
+        ? 40_000 + Math.floor(rand() * 40_000)
+        : 200_000;
+      return {
+        i,
+        b: pattern(n, i),
+        s: "x".repeat(i % 50),
+        nested: [i, { k: -i - 1 }],
+      };
+    });
+    const sending = Promise.all(objs.map((o) => p.a.send(o)));
+    const got: unknown[] = [];
+    for (let i = 0; i < objs.length; i++) {
+      got.push(await deadline(p.b.recv(), 10_000, `object ${i}`));
+    }
+    await sending;
+    assert.deepEqual(got, objs);
+  },
+);
+
+each(
+  "a received message owns its buffer: transferring or viewing msg.buffer cannot touch another message",
+  async (kind) => {
+    await using p = await pairOf(kind);
+    await p.a.sendBytes(new Uint8Array([1, 2, 3]));
+    await p.a.sendBytes(new Uint8Array([4, 5, 6]));
+    const m1 = await p.b.recvBytes();
+    const m2 = await p.b.recvBytes();
+    // `new Float64Array(msg.buffer)`-style code sees exactly the message.
+    assert.equal(m1.byteOffset, 0, "the message starts its buffer");
+    assert.equal(
+      m1.buffer.byteLength,
+      m1.length,
+      "the buffer holds only this message",
+    );
+    // Handing one message's buffer to a Worker (transfer) leaves the other intact.
+    structuredClone(m1, { transfer: [m1.buffer as ArrayBuffer] });
+    assert.deepEqual(Array.from(m2), [4, 5, 6]);
+  },
+);
+
+each(
+  "breaking out of async iteration leaves the connection open and in sync",
+  async (kind) => {
+    await using p = await pairOf(kind);
+    for (let i = 0; i < 3; i++) await p.a.send(i);
+    for await (const v of p.b) {
+      assert.equal(v, 0);
+      break;
+    }
+    assert.equal(p.b.closed, false);
+    assert.equal(await p.b.recv(), 1);
+    const rest: unknown[] = [];
+    const loop = (async () => {
+      for await (const v of p.b) rest.push(v);
+    })();
+    p.a.close();
+    await deadline(loop, 3000, "iteration to EOF");
+    assert.deepEqual(rest, [2]);
   },
 );

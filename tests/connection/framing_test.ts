@@ -220,3 +220,88 @@ Deno.test("framing: a poll() during a large recv does not steal bytes from it", 
     enc.encode("tail"),
   );
 });
+
+/** A size from a distribution that hits the channel's internal boundaries. */
+function randomSize(rand: () => number): number {
+  const r = rand();
+  if (r < 0.4) return Math.floor(rand() * 64);
+  if (r < 0.6) return Math.floor(rand() * 4096);
+  if (r < 0.8) {
+    const edges = [16384, 48 * 1024, 64 * 1024, 128 * 1024];
+    return Math.max(
+      0,
+      edges[Math.floor(rand() * edges.length)]! + Math.floor(rand() * 9) - 4,
+    );
+  }
+  return Math.floor(rand() * 300_000);
+}
+
+Deno.test("framing: seeded random frames, split points and receive calls (raw writer -> Connection)", async () => {
+  await using p = await rawPeer();
+  const rand = prng(7);
+  const N = 600;
+  const frames = Array.from(
+    { length: N },
+    (_, i) => pattern(randomSize(rand), i),
+  );
+  const wire = concat(...frames.map((f) => frame(f)));
+  const writing = (async () => {
+    let off = 0;
+    while (off < wire.length) {
+      const n = 1 + Math.floor(rand() * (rand() < 0.5 ? 100 : 200_000));
+      await writeAll(p.raw, wire.subarray(off, off + n));
+      off += n;
+    }
+  })();
+  const kept: Uint8Array[] = [];
+  for (let i = 0; i < N; i++) {
+    const how = i % 4;
+    if (how === 3) await p.conn.poll(0);
+    let got: Uint8Array;
+    if (how === 1) {
+      const buf = new Uint8Array(frames[i]!.length + 8);
+      const n = await deadline(
+        p.conn.recvBytesInto(buf, 8),
+        10_000,
+        `frame ${i}`,
+      );
+      got = buf.subarray(8, 8 + n);
+    } else {
+      got = await deadline(p.conn.recvBytes(), 10_000, `frame ${i}`);
+    }
+    kept.push(got);
+  }
+  await writing;
+  for (let i = 0; i < N; i++) {
+    assert.deepEqual(kept[i], frames[i], `frame ${i}`);
+  }
+});
+
+Deno.test("framing: seeded random concurrent sends (Connection -> raw reader) arrive byte-exact", async () => {
+  await using p = await rawServer();
+  const rand = prng(11);
+  const N = 400;
+  const frames = Array.from(
+    { length: N },
+    (_, i) => pattern(randomSize(rand), i + 1),
+  );
+  const reading = (async () => {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < N; i++) {
+      out.push(
+        (await deadline(readRawFrame(p.raw), 10_000, `raw frame ${i}`))!,
+      );
+    }
+    return out;
+  })();
+  // Bursts of sends issued without awaiting, separated by awaited ones.
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < N; i++) {
+    const s = p.conn.sendBytes(frames[i]!);
+    sends.push(s);
+    if (rand() < 0.1) await s;
+  }
+  await Promise.all(sends);
+  const got = await reading;
+  for (let i = 0; i < N; i++) assert.deepEqual(got[i], frames[i], `frame ${i}`);
+});

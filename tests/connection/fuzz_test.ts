@@ -247,19 +247,27 @@ Deno.test({
       }
       const keyedJobs = CONNECTIONS_PER_LISTENER + BROKEN_PER_LISTENER;
       const keylessJobs = keyedJobs;
-      // Every fuzzed peer ends up accepted (keyless) or rejected (keyed).
-      for (
-        let i = 0;
-        i < 2000 && (authFailures < keyedJobs || accepted < keylessJobs);
-        i++
-      ) {
+      // Barrier: every fuzzed socket is released on the server side once its
+      // handshake failed (keyed) or it was drained (keyless). What stays open
+      // is the two listeners and the four good connections.
+      const expectedOpen = fdsBefore + 6;
+      for (let i = 0; i < 2000 && openFds() > expectedOpen; i++) {
         await new Promise((r) => setTimeout(r, 5));
       }
-      assert.equal(
-        authFailures,
-        keyedJobs,
-        "every fuzzed keyed peer failed authentication",
+      assert.ok(
+        openFds() <= expectedOpen,
+        `fuzzed sockets still open: ${openFds() - expectedOpen}`,
       );
+      // Keyed: each failure is reported to a waiting accept(); failures that
+      // land while nobody waits are capped (dropped), so at most one per peer.
+      assert.ok(
+        authFailures > 0 && authFailures <= keyedJobs,
+        `keyed failures reported: ${authFailures} of ${keyedJobs}`,
+      );
+      // Keyless: every fuzzed peer is accepted (nothing to fail).
+      for (let i = 0; i < 2000 && accepted < keylessJobs; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
       assert.equal(
         accepted,
         keylessJobs,

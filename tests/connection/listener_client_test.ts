@@ -514,3 +514,78 @@ Deno.test("client: a connect past 'timeout' rejects with TimeoutError (server ac
     l.close();
   }
 });
+
+Deno.test("listener: has a 'closed' getter (style.md §8 rule 8: every socket owner)", () => {
+  const l = new Listener();
+  try {
+    assert.equal((l as unknown as { closed: boolean }).closed, false);
+  } finally {
+    l.close();
+  }
+  assert.equal((l as unknown as { closed: boolean }).closed, true);
+});
+
+Deno.test("listener: a Listener nobody accepts from does not keep the process alive (keyed and keyless)", async () => {
+  const fixture =
+    new URL("./fixtures/forgotten_listener.ts", import.meta.url).pathname;
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  for (const mode of ["nokey", "key"]) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-check", "--config", config, fixture, mode],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    try {
+      const status = await deadline(
+        child.status,
+        5000,
+        `process with a ${mode} Listener to exit`,
+      );
+      assert.equal(status.code, 0, (await out)[1]);
+    } catch (e) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await child.status;
+      throw e;
+    } finally {
+      await out;
+    }
+  }
+});
+
+Deno.test("listener: breaking out of async iteration leaves the listener usable; close() ends a waiting iteration", async () => {
+  const l = new Listener({ authkey: "k" });
+  const clients: Connection[] = [];
+  try {
+    clients.push(await Client(l.address, { authkey: "k" }));
+    for await (const c of l) {
+      c.close();
+      break;
+    }
+    assert.equal(l.closed, false);
+    const [s, c2] = await Promise.all([
+      l.accept(),
+      Client(l.address, { authkey: "k" }),
+    ]);
+    clients.push(s, c2);
+    // An iteration waiting for the next peer ends (no throw) when the
+    // listener is closed from elsewhere.
+    const seen: Connection[] = [];
+    const loop = (async () => {
+      for await (const c of l) seen.push(c);
+    })();
+    l.close();
+    await deadline(loop, 3000, "iteration after close()");
+    assert.equal(seen.length, 0);
+  } finally {
+    for (const c of clients) c.close();
+    l.close();
+  }
+});

@@ -182,3 +182,51 @@ Deno.test("pipe: a relayed end closed by the Worker gives EOFError here", async 
     there.close();
   }
 });
+
+Deno.test("pipe: a recv() pending on an end when it is moved away rejects; the moved end gets the message", async () => {
+  const [here, there] = Pipe();
+  try {
+    const pending = rejection(there.recv(), 5000, "recv on a moved end");
+    using child = await spawnChild("worker", "recvOne", there);
+    assert.ok((await pending) instanceof Error);
+    await here.send("for the worker");
+    assert.equal(await child.join(), "for the worker");
+  } finally {
+    here.close();
+    there.close();
+  }
+});
+
+Deno.test("pipe: Pipe() ends used and left open do not keep the process alive", async () => {
+  const fixture =
+    new URL("./fixtures/forgotten_pipe.ts", import.meta.url).pathname;
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", "--config", config, fixture],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  try {
+    const status = await deadline(
+      child.status,
+      5000,
+      "process with an open Pipe to exit",
+    );
+    const [stdout, stderr] = await out;
+    assert.equal(status.code, 0, stderr);
+    assert.equal(stdout, "x\ny false\n");
+  } catch (e) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await child.status;
+    await out;
+    throw e;
+  }
+});

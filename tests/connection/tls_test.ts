@@ -9,8 +9,9 @@ import {
   Client,
   type Connection,
   Listener,
+  TimeoutError,
 } from "../../connection/mod.ts";
-import { deadline, pattern, rejection } from "./_helpers.ts";
+import { deadline, pattern, rawConnect, rejection } from "./_helpers.ts";
 
 interface Cert {
   cert: string;
@@ -294,6 +295,75 @@ tlsTest(
       address: "127.0.0.1:0",
     });
     assert.ok(l.address);
+  },
+);
+
+// While a TLS handshake is stalled, Deno cannot close the socket under it
+// (denoland/deno#35292, documented in the README next to `tls`): these tests
+// check what the library controls — a deadline that always fires, a typed
+// error, a listener that keeps serving — not that the silent peer sees EOF.
+
+tlsTest(
+  "a keyed TLS client to a silent plain-TCP server rejects by its deadline",
+  async (c) => {
+    const srv = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    let peer: Deno.Conn | undefined;
+    const accepted = srv.accept().then((p) => (peer = p));
+    try {
+      const e = await rejection(
+        Client(srv.addr as Deno.NetAddr, {
+          authkey: "k",
+          timeout: 300,
+          tls: { caCerts: [c.localhost.ca], hostname: "localhost" },
+        }),
+        4000,
+        "TLS client to a silent server",
+      );
+      assert.ok(
+        e instanceof TimeoutError || e instanceof AuthenticationError,
+        String(e),
+      );
+      await accepted;
+    } finally {
+      peer?.close();
+      srv.close();
+    }
+  },
+);
+
+tlsTest(
+  "a TLS listener rejects a silent raw peer at the handshake deadline and keeps serving",
+  async (c) => {
+    await using l = new Listener({
+      tls: { cert: c.localhost.cert, key: c.localhost.key },
+      authkey: "k",
+      handshakeTimeout: 200,
+    });
+    const accepting = rejection(
+      l.accept(),
+      4000,
+      "accept of a silent raw peer",
+    );
+    const raw = await rawConnect(l.address);
+    try {
+      assert.ok((await accepting) instanceof AuthenticationError);
+      const [server, client] = await deadline(
+        Promise.all([
+          l.accept(),
+          Client(l.address, {
+            authkey: "k",
+            tls: { caCerts: [c.localhost.ca], hostname: "localhost" },
+          }),
+        ]),
+        5000,
+        "a good TLS client after the silent one",
+      );
+      await roundTrip(server, client);
+      server.close();
+      client.close();
+    } finally {
+      raw.close();
+    }
   },
 );
 
