@@ -32,3 +32,5 @@ export * from "./connection/mod.ts";
 export * from "./pool/mod.ts";
 export * from "./manager/mod.ts";
 export * from "./sharedmem/mod.ts";
+// Both the pool and the manager name their "any function" type AnyFn.
+export type { AnyFn } from "./pool/mod.ts";
