@@ -1,0 +1,51 @@
+// The Worker entry of `BaseManager.start()`: imports the module naming the
+// custom types (if any), serves them plus SyncManager's types, and reports
+// its address back. `{ kind: "shutdown" }` closes the server.
+
+/// <reference lib="deno.worker" />
+
+import { BUILTIN_SPECS } from "./_builtins.ts";
+import { allRegistrations, type TypeSpec } from "./_registry.ts";
+import { PortConn } from "./_port_conn.ts";
+import { ManagerServer } from "./server.ts";
+
+let server: ManagerServer | undefined;
+
+self.onmessage = async (e: MessageEvent) => {
+  const msg = e.data as {
+    kind: string;
+    address?: unknown;
+    authkey?: Uint8Array;
+    module?: string;
+    port?: MessagePort;
+  };
+  if (msg.kind === "start") {
+    try {
+      if (msg.module !== undefined) await import(msg.module);
+      const registry = new Map<string, TypeSpec>(BUILTIN_SPECS);
+      for (const [k, v] of allRegistrations) registry.set(k, v);
+      server = ManagerServer.listen(registry, {
+        ...(msg.address !== undefined ? { address: msg.address as never } : {}),
+        ...(msg.authkey ? { authkey: msg.authkey } : {}),
+      });
+      // The starting thread's own client link: a private port, no handshake.
+      if (msg.port) server.serveConnection(new PortConn(msg.port));
+      self.postMessage({
+        kind: "ready",
+        address: server.address,
+        epoch: server.epoch,
+      });
+    } catch (err) {
+      const x = err instanceof Error ? err : new Error(String(err));
+      self.postMessage({
+        kind: "error",
+        name: x.name,
+        message: x.message,
+        stack: x.stack,
+      });
+    }
+  } else if (msg.kind === "shutdown") {
+    await server?.close();
+    self.postMessage({ kind: "closed" });
+  }
+};
