@@ -1,6 +1,5 @@
 // CPython's mutual HMAC challenge, both dialects. See auth.ts for the public half.
 
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Connection } from "./connection.ts";
 import { AuthenticationError } from "./errors.ts";
 
@@ -30,10 +29,28 @@ export function keyBytes(authkey: Uint8Array | string): Uint8Array {
   );
 }
 
+/** node:crypto, loaded on first use: it costs ~15 ms in a fresh Worker. */
+let nodeCrypto: typeof import("node:crypto") | undefined;
+
+/** Loads what HMAC needs; the handshake functions call it first. */
+export async function loadCrypto(): Promise<void> {
+  nodeCrypto ??= await import("node:crypto");
+}
+
 function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
+  if (!nodeCrypto) {
+    throw new Error("Cannot compute an HMAC before loadCrypto() resolved");
+  }
   return new Uint8Array(
-    createHmac(DIGESTS[name]!, key).update(message).digest(),
+    nodeCrypto.createHmac(DIGESTS[name]!, key).update(message).digest(),
   );
+}
+
+/** Compares two equally long byte strings in time that does not depend on their contents. */
+function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -152,8 +169,9 @@ export async function deliverChallenge(
   options: DeliverChallengeOptions = {},
 ): Promise<void> {
   const key = keyBytes(authkey);
-  const random = new Uint8Array(
-    randomBytes(options.legacy ? 20 : MESSAGE_LENGTH),
+  await loadCrypto();
+  const random = crypto.getRandomValues(
+    new Uint8Array(options.legacy ? 20 : MESSAGE_LENGTH),
   );
   const message = options.legacy
     ? random
@@ -194,6 +212,7 @@ export async function answerChallenge(
   authkey: Uint8Array | string,
 ): Promise<void> {
   const key = keyBytes(authkey);
+  await loadCrypto();
   const challenge = await recvHandshake(conn);
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError(

@@ -22,7 +22,11 @@ import {
   Pipe,
   wait,
 } from "../../connection/mod.ts";
-import { createResponse, verifyResponse } from "../../connection/_auth.ts";
+import {
+  createResponse,
+  loadCrypto,
+  verifyResponse,
+} from "../../connection/_auth.ts";
 import {
   type ChildKind,
   deadline,
@@ -515,7 +519,8 @@ Deno.test("cpython OtherTest (extended): answerChallenge with a proper challenge
 
 // ----------------------------------------------------------- ChallengeResponseTest
 
-Deno.test("cpython ChallengeResponseTest.test_challengeresponse", () => {
+Deno.test("cpython ChallengeResponseTest.test_challengeresponse", async () => {
+  await loadCrypto();
   const authkey = enc.encode("supadupasecretkey");
   for (const algo of [undefined, "md5", "sha256"]) {
     const prefix = algo ? `{${algo}}` : "";
