@@ -190,14 +190,15 @@ interface Row {
   target: string;
 }
 const rows: Row[] = [];
-const higher = (
+/** Adds a row; `ratio` is ours / anchor (the target says which way is better). */
+function row(
   name: string,
   unit: string,
   key: string,
   anchor: string,
   value: number,
   target: string,
-) =>
+): void {
   rows.push({
     name,
     unit,
@@ -207,25 +208,9 @@ const higher = (
     ratio: ours[key]! / value,
     target,
   });
-const lower = (
-  name: string,
-  unit: string,
-  key: string,
-  anchor: string,
-  value: number,
-  target: string,
-) =>
-  rows.push({
-    name,
-    unit,
-    ours: ours[key]!,
-    anchor,
-    anchorValue: value,
-    ratio: ours[key]! / value,
-    target,
-  });
+}
 
-higher(
+row(
   "20k no-op applyAsync",
   "tasks/s",
   "noop_tasks_per_s",
@@ -233,7 +218,7 @@ higher(
   py.noop_tasks_per_s!,
   ">= 5x",
 );
-higher(
+row(
   "20k no-op applyAsync",
   "tasks/s",
   "noop_tasks_per_s",
@@ -241,7 +226,7 @@ higher(
   pis.noop_tasks_per_s!,
   ">= 2x",
 );
-higher(
+row(
   "map 200k sqr, default chunksize",
   "items/s",
   "map_default_items_per_s",
@@ -249,7 +234,7 @@ higher(
   py.map_default_items_per_s!,
   ">= 3x",
 );
-higher(
+row(
   "map 200k sqr, chunksize 1000",
   "items/s",
   "map_1000_items_per_s",
@@ -260,7 +245,7 @@ higher(
 for (const name of ["imap", "imap_unordered"]) {
   for (const cs of [1, 100]) {
     const key = `${name}_cs${cs}_items_per_s`;
-    higher(
+    row(
       `${name} 50k sqr, chunksize ${cs}`,
       "items/s",
       key,
@@ -270,7 +255,7 @@ for (const name of ["imap", "imap_unordered"]) {
     );
   }
 }
-lower(
+row(
   "sequential apply latency",
   "µs",
   "apply_latency_us",
@@ -278,7 +263,7 @@ lower(
   py.apply_latency_us!,
   "<= 0.15x",
 );
-lower(
+row(
   "sequential apply latency",
   "µs",
   "apply_latency_us",
@@ -286,7 +271,7 @@ lower(
   pis.apply_latency_us!,
   "-",
 );
-lower(
+row(
   "sequential apply latency",
   "µs",
   "apply_latency_us",
@@ -294,7 +279,7 @@ lower(
   rawPingUs,
   "~1x",
 );
-lower(
+row(
   "pool start to first result",
   "ms",
   "start_ms",
@@ -302,7 +287,7 @@ lower(
   py.start_ms!,
   "<= 30 ms",
 );
-lower(
+row(
   "pool start to first result",
   "ms",
   "start_ms",
@@ -310,7 +295,7 @@ lower(
   pis.start_ms!,
   "<= 30 ms",
 );
-lower(
+row(
   "CPU 40 x 20 ms, 2 workers",
   "s",
   "cpu_2_workers_s",
@@ -318,7 +303,7 @@ lower(
   py.cpu_2_workers_s!,
   "-",
 );
-lower(
+row(
   "CPU 40 x 20 ms, 2 workers",
   "s",
   "cpu_2_workers_s",
@@ -326,7 +311,7 @@ lower(
   pis.cpu_2_workers_s!,
   "-",
 );
-higher(
+row(
   "CPU 2-worker speedup (1 vs 2)",
   "x",
   "cpu_speedup",

@@ -22,6 +22,13 @@ export interface JobHost {
 export abstract class Job {
   /** Set once the job will take no more results. */
   settled = false;
+  /**
+   * Set when the job's queued runs are to be dropped (terminate, abort, bad
+   * input, iterator closed). A map that failed because one of its tasks threw
+   * is settled but not dropped: its other chunks still run, as in CPython
+   * (`test_map_no_failfast`).
+   */
+  dropped = false;
   /** Runs of this job can be aborted (a per-task signal was given). */
   abortable = false;
   /** Abort listener cleanup. */
@@ -62,9 +69,13 @@ export abstract class Job {
     this.#unlisten = () => signal.removeEventListener("abort", f);
   }
 
-  /** Removes the abort listener (every settle path calls it). */
-  protected done(): void {
+  /**
+   * Marks the job settled (and dropped, when its queued runs must not run)
+   * and removes the abort listener (every settle path calls it).
+   */
+  protected done(drop = true): void {
     this.settled = true;
+    if (drop) this.dropped = true;
     this.#unlisten?.();
     this.#unlisten = undefined;
   }
@@ -121,11 +132,17 @@ export class MapJob extends Job {
     }
   }
   err(_start: number, _n: number, error: unknown): void {
-    this.fail(error);
+    this.#reject(error, false);
   }
   fail(error: unknown): void {
-    if (this.settled) return;
-    this.done();
+    this.#reject(error, true);
+  }
+  #reject(error: unknown, drop: boolean): void {
+    if (this.settled) {
+      if (drop) this.dropped = true;
+      return;
+    }
+    this.done(drop);
     this.values.length = 0;
     settle(this.result, false, error);
   }

@@ -3,7 +3,7 @@
 // materialises per-item task objects.
 
 import { encodeForPost } from "../_transfer.ts";
-import { MODE_APPLY, MODE_MAP, type Run, type RunMode } from "./_protocol.ts";
+import { MODE_MAP, type Run, type RunMode } from "./_protocol.ts";
 import {
   allNumbers,
   type Inspection,
@@ -42,6 +42,20 @@ export abstract class Source {
   /** Stops producing runs (abort, iterator closed, terminate). */
   cancel(): void {
     this.exhausted = true;
+  }
+  /** A run of this source's job: the items `x`, from job index `start`. */
+  protected runOf(start: number, x: unknown[] | Float64Array): Run {
+    const job = this.job;
+    const run: Run = {
+      j: job.id,
+      f: job.fn,
+      m: job.mode,
+      s: start,
+      c: job.chunksize,
+      x,
+    };
+    if (job.abortable) run.a = 1;
+    return run;
   }
 }
 
@@ -85,15 +99,7 @@ export class ApplySource extends Source {
   ): Run | null {
     if (this.exhausted) return null;
     this.exhausted = true;
-    const run: Run = {
-      j: this.job.id,
-      f: this.job.fn,
-      m: MODE_APPLY,
-      s: 0,
-      c: 1,
-      x: [this.#args],
-    };
-    if (this.job.abortable) run.a = 1;
+    const run = this.runOf(0, [this.#args]);
     return finishRun(run, this.#handles, transfer, this.host.transfer);
   }
 }
@@ -146,21 +152,13 @@ export class ArraySource extends Source {
     const x = this.#packed && end - start >= 8
       ? packNumbers(items, start, end)
       : Array.prototype.slice.call(items, start, end);
-    const run: Run = {
-      j: this.job.id,
-      f: this.job.fn,
-      m: this.job.mode,
-      s: start,
-      c,
-      x,
-    };
+    const run = this.runOf(start, x);
     if (x instanceof Float64Array) {
       // Moved, not copied; the items stay reachable to resend the run if its
       // worker dies before running it.
       transfer.push(x.buffer as ArrayBuffer);
       packedFrom.set(run, items);
     }
-    if (this.job.abortable) run.a = 1;
     return finishRun(run, this.#handles, transfer, this.host.transfer);
   }
 }
@@ -267,15 +265,12 @@ export class IterSource extends Source {
     handles: boolean,
     transfer: Transferable[],
   ): Run {
-    const run: Run = {
-      j: this.job.id,
-      f: this.job.fn,
-      m: this.job.mode,
-      s: start,
-      c: this.job.chunksize,
-      x,
-    };
-    return finishRun(run, handles, transfer, this.host.transfer);
+    return finishRun(
+      this.runOf(start, x),
+      handles,
+      transfer,
+      this.host.transfer,
+    );
   }
   override cancel(): void {
     if (!this.exhausted) {
@@ -386,15 +381,12 @@ export class AsyncIterSource extends Source {
     this.#bufStart += n;
     if (this.#done && this.#buf.length === 0) this.exhausted = true;
     else this.pump();
-    const run: Run = {
-      j: this.job.id,
-      f: this.job.fn,
-      m: this.job.mode,
-      s: start,
-      c,
-      x,
-    };
-    return finishRun(run, this.#handles, transfer, this.host.transfer);
+    return finishRun(
+      this.runOf(start, x),
+      this.#handles,
+      transfer,
+      this.host.transfer,
+    );
   }
   override cancel(): void {
     if (!this.exhausted && !this.#done) {

@@ -40,6 +40,22 @@ export function inspectValue(
   walk(value as object, path, transfer, out, new Set(), 0);
 }
 
+/** The members of each transfer list being built (a list may get thousands). */
+const members = new WeakMap<Transferable[], Set<Transferable>>();
+
+/** Appends `b` to `transfer` unless it is there already (posting twice fails). */
+function pushOnce(transfer: Transferable[], b: ArrayBuffer): void {
+  let set = members.get(transfer);
+  if (!set) members.set(transfer, set = new Set(transfer));
+  if (set.size !== transfer.length) {
+    // pushed to by someone else since: resync
+    for (const t of transfer) set.add(t);
+  }
+  if (set.has(b)) return;
+  set.add(b);
+  transfer.push(b);
+}
+
 function walk(
   v: object,
   path: string,
@@ -55,14 +71,12 @@ function walk(
     return;
   }
   if (v instanceof ArrayBuffer) {
-    if (transfer && !transfer.includes(v)) transfer.push(v);
+    if (transfer) pushOnce(transfer, v);
     return;
   }
   if (ArrayBuffer.isView(v)) {
     const b = v.buffer;
-    if (transfer && b instanceof ArrayBuffer && !transfer.includes(b)) {
-      transfer.push(b);
-    }
+    if (transfer && b instanceof ArrayBuffer) pushOnce(transfer, b);
     return;
   }
   for (const [ctor, what] of NOT_CLONEABLE) {

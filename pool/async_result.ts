@@ -10,8 +10,26 @@ import { TimeoutError } from "../errors.ts";
 const PENDING = 0;
 const OK = 1;
 const FAILED = 2;
+/** The longest delay setTimeout accepts (ms). */
+const MAX_DELAY = 2 ** 31 - 1;
 
-/** Callbacks run when an {@link AsyncResult} settles (as CPython's `callback` / `error_callback`). */
+/**
+ * Callbacks run when an {@link AsyncResult} settles (as CPython's `callback` / `error_callback`).
+ *
+ * @example Usage
+ * ```ts
+ * import { type AsyncResultCallbacks, Pool } from "@mproc/multiprocessing/pool";
+ *
+ * await using pool = new Pool("data:text/javascript,export const sqr = (x) => x * x;", { processes: 1 });
+ * let got = 0;
+ * const callbacks: AsyncResultCallbacks<unknown> = {
+ *   callback: (v) => (got = v as number),
+ *   errorCallback: () => (got = -1),
+ * };
+ * await pool.applyAsync("sqr", [4], callbacks);
+ * console.assert(got === 16);
+ * ```
+ */
 export interface AsyncResultCallbacks<R> {
   /** Called with the value when the task succeeds. */
   callback?: ((value: R) => void) | undefined;
@@ -168,9 +186,18 @@ export class AsyncResult<R> implements PromiseLike<R> {
         resolve,
       ) => (this.#readyResolve = resolve));
     }
-    if (timeout === undefined) return this.#ready;
+    if (timeout === undefined || timeout === Infinity) return this.#ready;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, timeout));
+      // Timers take at most MAX_DELAY ms (a longer delay fires at once):
+      // longer waits re-arm until the deadline.
+      const deadline = performance.now() + Math.max(0, timeout);
+      let timer: ReturnType<typeof setTimeout>;
+      const arm = (): void => {
+        const left = deadline - performance.now();
+        if (left <= 0) return resolve();
+        timer = setTimeout(arm, Math.min(left, MAX_DELAY));
+      };
+      arm();
       this.#ready!.then(() => {
         clearTimeout(timer);
         resolve();

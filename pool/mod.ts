@@ -15,19 +15,17 @@
  */
 
 export { Pool } from "./pool.ts";
+export type { PoolOptions, PoolStats, TaskOptions } from "./pool.ts";
 export type {
   AnyFn,
   ApplyArgs,
   ApplyAsyncArgs,
   Fn,
-  PoolOptions,
-  PoolStats,
   TaskArgs,
   TaskFn,
   TaskName,
-  TaskOptions,
   TaskResult,
-} from "./pool.ts";
+} from "./task_types.ts";
 export { AsyncResult } from "./async_result.ts";
 export type { AsyncResultCallbacks } from "./async_result.ts";
 export { PoolTerminatedError, WorkerLostError } from "./errors.ts";

@@ -49,44 +49,27 @@ import { missingFlagError, workerOptionsEnabled } from "./_permissions.ts";
 import { type Inspection, inspectValue, isDataCloneError } from "./_values.ts";
 import { PoolTerminatedError, WorkerLostError } from "./errors.ts";
 import { Slot } from "./_slot.ts";
-
-/** Any function (the shape of a task function). */
-// deno-lint-ignore no-explicit-any
-export type AnyFn = (...args: any[]) => unknown;
+import type {
+  AnyFn,
+  ApplyArgs,
+  ApplyAsyncArgs,
+  Fn,
+  TaskArgs,
+  TaskResult,
+} from "./task_types.ts";
 
 /**
- * A task function: the name of an export of the task module, or the
- * exported function itself (looked up in the worker by its `name`).
+ * Options of the {@link Pool} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pool, type PoolOptions } from "@mproc/multiprocessing/pool";
+ *
+ * const options: PoolOptions = { processes: 2, maxtasksperchild: 100 };
+ * await using pool = new Pool("data:text/javascript,export const f = () => 1;", options);
+ * console.assert(pool.processes === 2);
+ * ```
  */
-export type Fn<M> = TaskName<M> | AnyFn;
-/** Names of the function exports of the task module `M`. */
-export type TaskName<M> =
-  & { [K in keyof M]: M[K] extends AnyFn ? K : never }[keyof M]
-  & string;
-/** The function type a {@link Fn} refers to. */
-export type TaskFn<M, F> = F extends AnyFn ? F
-  : F extends keyof M ? (M[F] extends AnyFn ? M[F] : never)
-  : never;
-/** Argument tuple of a task. */
-export type TaskArgs<M, F> = Parameters<TaskFn<M, F>>;
-/** Result of a task (promises are awaited in the worker). */
-export type TaskResult<M, F> = Awaited<ReturnType<TaskFn<M, F>>>;
-/**
- * The arguments of {@link Pool.apply} after `fn`: the argument array,
- * optional only when the task takes no required parameter.
- */
-export type ApplyArgs<M, F> = [] extends TaskArgs<M, F>
-  ? [args?: TaskArgs<M, F>]
-  : [args: TaskArgs<M, F>];
-/**
- * The arguments of {@link Pool.applyAsync} after `fn`: the argument array
- * (optional only when the task takes no required parameter) and the options.
- */
-export type ApplyAsyncArgs<M, F> = [] extends TaskArgs<M, F>
-  ? [args?: TaskArgs<M, F>, options?: TaskOptions<TaskResult<M, F>>]
-  : [args: TaskArgs<M, F>, options?: TaskOptions<TaskResult<M, F>>];
-
-/** Options of the {@link Pool} constructor. */
 export interface PoolOptions {
   /**
    * Number of workers.
@@ -116,7 +99,7 @@ export interface PoolOptions {
   permissions?: Deno.PermissionOptions;
   /**
    * Milliseconds a running task gets after its `signal` aborted before its
-   * worker is terminated and replaced.
+   * worker is terminated and replaced; `Infinity` never terminates it.
    *
    * @default {1000}
    */
@@ -130,7 +113,20 @@ export interface PoolOptions {
   transfer?: boolean;
 }
 
-/** Options of {@link Pool.applyAsync}, {@link Pool.mapAsync} and {@link Pool.starmapAsync}. */
+/**
+ * Options of {@link Pool.applyAsync}, {@link Pool.mapAsync} and {@link Pool.starmapAsync}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pool, type TaskOptions } from "@mproc/multiprocessing/pool";
+ *
+ * await using pool = new Pool("data:text/javascript,export const sqr = (x) => x * x;", { processes: 1 });
+ * const seen: number[] = [];
+ * const options: TaskOptions<unknown> = { callback: (v) => seen.push(v as number) };
+ * await pool.applyAsync("sqr", [3], options);
+ * console.assert(seen[0] === 9);
+ * ```
+ */
 export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
   /**
    * Cancels the task: a queued task never runs; a running one sees the abort
@@ -141,7 +137,21 @@ export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
   signal?: AbortSignal;
 }
 
-/** Counters for progress and monitoring, from {@link Pool.stats}. */
+/**
+ * Counters for progress and monitoring, from {@link Pool.stats}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pool, type PoolStats } from "@mproc/multiprocessing/pool";
+ *
+ * await using pool = new Pool("data:text/javascript,export const sqr = (x) => x * x;", { processes: 1 });
+ * const results = pool.imap("sqr", [1, 2, 3, 4]);
+ * for await (const _ of results) {
+ *   const s: PoolStats = pool.stats();
+ *   console.assert(s.completed >= 1 && s.failed === 0);
+ * }
+ * ```
+ */
 export interface PoolStats {
   /** Configured worker count. */
   processes: number;
@@ -172,6 +182,8 @@ const INHERIT_ALL = {
   sys: "inherit",
   write: "inherit",
 } as Deno.PermissionOptionsObject;
+/** The longest delay setTimeout accepts (ms). */
+const MAX_DELAY = 2 ** 31 - 1;
 /** Aim for this much work per batch of runs sent to a worker. */
 const TARGET_BATCH_MS = 2;
 /** At most this many items per batch. */
@@ -369,9 +381,14 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     if (!Array.isArray(initargs)) {
       throw new TypeError("Cannot use initargs as it is not an array");
     }
-    if (typeof abortGrace !== "number" || !(abortGrace >= 0)) {
+    if (
+      typeof abortGrace !== "number" || !(abortGrace >= 0) ||
+      (abortGrace > MAX_DELAY && abortGrace !== Infinity)
+    ) {
       throw new RangeError(
-        `Cannot use abortGrace ${String(abortGrace)}: it must be a number >= 0`,
+        `Cannot use abortGrace ${
+          String(abortGrace)
+        }: it must be a number of ms from 0 to ${MAX_DELAY}, or Infinity`,
       );
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -692,7 +709,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
         if (!ir.job.settled) ir.job.err(from, stop - from, error);
         from = stop;
       }
-      if (from >= end || ir.job.settled) continue;
+      if (from >= end || ir.job.dropped) continue;
       if (wasReady && !ir.run.h && !this.#transfer) {
         retry.push(new RetrySource(ir.job, this.#host, ir.run, from, end));
       } else {
@@ -792,7 +809,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
           i < this.#queue.length && items < budget && chunks < maxChunks;
         ) {
           const src = this.#queue[i]!;
-          if (src.exhausted || src.job.settled) {
+          if (src.exhausted || src.job.dropped) {
             this.#counted -= src.queued;
             src.cancel();
             i = this.#drop(i);
@@ -928,7 +945,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
   #hasQueued(): boolean {
     for (let i = this.#qHead; i < this.#queue.length; i++) {
       const s = this.#queue[i]!;
-      if (!s.exhausted && !s.job.settled) return true;
+      if (!s.exhausted && !s.job.dropped) return true;
       if (s instanceof AsyncIterSource && s.busy) return true;
     }
     return false;
@@ -1002,7 +1019,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
       }
       if (!holds) continue;
       this.#post(w, { k: "abort", j: job.id, reason });
-      if (w.grace === undefined) {
+      if (w.grace === undefined && this.#abortGrace !== Infinity) {
         w.grace = setTimeout(() => {
           w.grace = undefined;
           this.#lost(
@@ -1122,7 +1139,8 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * Applies `fn` to every item and resolves with the results in input order
    * (CPython's `map`). The input is read at once; the default chunksize is
    * CPython's `ceil(length / (4 × processes))`. The first failing chunk
-   * rejects the whole map.
+   * rejects the whole map; as in CPython, the map's other chunks still run
+   * (their results are dropped), and `close()` + `join()` waits for them.
    *
    * @typeParam F The task function (name or export).
    * @param fn An export of the task module, by name or the function itself.
@@ -1445,9 +1463,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     for (const w of this.#workers) running += w.items;
     return {
       processes: this.#processes,
-      workers: this.#stagger === undefined
-        ? this.#workers.size
-        : this.#processes,
+      workers: this.#workers.size,
       queued: this.#counted,
       running,
       completed: this.#completed,

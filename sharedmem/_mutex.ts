@@ -46,12 +46,27 @@ export function* lockForever(i32: Int32Array, k: number): Waiter<void> {
 }
 
 /**
+ * How long the main thread spins in {@link lockNow} before giving up: the
+ * mutex is only held for a few instructions, so this much means its holder
+ * is gone (a Worker terminated inside the critical section).
+ */
+const LOCK_NOW_LIMIT_MS = 5000;
+
+/**
  * Takes a mutex that is only ever held for a few instructions, without
  * yielding: spins, then (in Workers) sleeps with `Atomics.wait`. Used by the
  * synchronous queries and `reset()`/`abort()` that must not return a Promise.
+ * On the main thread, which may not sleep, it spins at most
+ * LOCK_NOW_LIMIT_MS, then throws rather than freeze the event loop forever.
  */
-export function lockNow(i32: Int32Array, k: number, canBlock: boolean): void {
+export function lockNow(
+  i32: Int32Array,
+  k: number,
+  canBlock: boolean,
+  limitMs: number = LOCK_NOW_LIMIT_MS,
+): void {
   if (Atomics.compareExchange(i32, k, 0, 1) === 0) return;
+  const giveUp = now() + limitMs;
   for (;;) {
     for (let s = 0; s < SPIN; s++) {
       if (
@@ -62,6 +77,11 @@ export function lockNow(i32: Int32Array, k: number, canBlock: boolean): void {
     if (canBlock) {
       while (Atomics.exchange(i32, k, 2) !== 0) Atomics.wait(i32, k, 2);
       return;
+    }
+    if (now() >= giveUp) {
+      throw new Error(
+        `Cannot take the internal lock as it has been held for ${limitMs} ms: was a Worker terminated while holding it?`,
+      );
     }
   }
 }

@@ -2,7 +2,17 @@
 // integers wrap around on overflow ('b': 127 + 1 -> -128); 'l'/'L'/'q'/'Q'
 // are 64-bit (LP64, as CPython on Linux/macOS) and read back as bigint.
 
-/** A CPython typecode accepted by `Value`, `Array`, `RawValue`, `RawArray`. */
+/**
+ * A CPython typecode accepted by `Value`, `Array`, `RawValue`, `RawArray`.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const code: mp.Typecode = "d";
+ * console.assert(new mp.RawValue(code, 1.5).value === 1.5);
+ * ```
+ */
 export type Typecode =
   | "b"
   | "B"
@@ -17,14 +27,45 @@ export type Typecode =
   | "f"
   | "d";
 
-/** The typecodes whose values are 64-bit integers, read back as bigint. */
+/**
+ * The typecodes whose values are 64-bit integers, read back as bigint.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const code: mp.BigTypecode = "q";
+ * console.assert(new mp.RawValue(code, 5).value === 5n);
+ * ```
+ */
 export type BigTypecode = "l" | "L" | "q" | "Q";
 
-/** What reading an element of typecode `C` returns. */
+/**
+ * What reading an element of typecode `C` returns.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const x: mp.ElementOf<"Q"> = 2n ** 40n;
+ * const y: mp.ElementOf<"f"> = 0.5;
+ * console.assert(typeof x === "bigint" && typeof y === "number");
+ * ```
+ */
 export type ElementOf<C extends Typecode> = C extends BigTypecode ? bigint
   : number;
 
-/** The typed array that holds elements of typecode `C`. */
+/**
+ * The typed array that holds elements of typecode `C`.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const view: mp.TypedArrayOf<"h"> = new mp.RawArray("h", [1, 2]).view;
+ * console.assert(view instanceof Int16Array);
+ * ```
+ */
 export type TypedArrayOf<C extends Typecode> = {
   b: Int8Array;
   B: Uint8Array;

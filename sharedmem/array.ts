@@ -125,12 +125,30 @@ export class RawArray<C extends Typecode = Typecode>
     return at;
   }
 
-  /** The typecode. */
+  /**
+   * The typecode.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * console.assert(new mp.RawArray("H", 2).typecode === "H");
+   * ```
+   */
   get typecode(): C {
     return this.#typecode;
   }
 
-  /** The number of items. */
+  /**
+   * The number of items.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * console.assert(new mp.RawArray("i", [1, 2, 3]).length === 3);
+   * ```
+   */
   get length(): number {
     return this.#view.length;
   }
@@ -213,7 +231,16 @@ export class RawArray<C extends Typecode = Typecode>
     );
   }
 
-  /** Iterates over the items. */
+  /**
+   * Iterates over the items.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * console.assert([...new mp.RawArray("i", [1, 2])].join() === "1,2");
+   * ```
+   */
   [Symbol.iterator](): Iterator<ElementOf<C>> {
     return (this.#view as unknown as Iterable<ElementOf<C>>)[Symbol.iterator]();
   }
@@ -238,7 +265,18 @@ export class RawArray<C extends Typecode = Typecode>
   }
 }
 
-/** Options of the {@link Array} constructor. */
+/**
+ * Options of the {@link Array} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const opts: mp.ArrayOptions = { lock: new mp.Lock() };
+ * const a = new mp.Array("i", 3, opts);
+ * console.assert(a.getLock() === opts.lock);
+ * ```
+ */
 export interface ArrayOptions {
   /**
    * `true`: guard the array with a new `RLock` (CPython's default); a `Lock`

@@ -39,7 +39,18 @@ const BROKEN = -2;
 
 let adopting: SharedArrayBuffer | undefined;
 
-/** Options of the {@link Barrier} constructor. */
+/**
+ * Options of the {@link Barrier} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const opts: mp.SharedBarrierOptions = { timeout: 10 };
+ * const barrier = new mp.Barrier(2, opts);
+ * await barrier.wait().catch((e) => console.assert(e.name === "BrokenBarrierError"));
+ * ```
+ */
 export interface SharedBarrierOptions {
   /**
    * The default timeout in ms of {@link Barrier.wait}; none when left out.

@@ -38,7 +38,20 @@ const DEFAULT_MAX_WAITERS = 256;
 
 let adopting: { sab: SharedArrayBuffer; lock: Lock | RLock } | undefined;
 
-/** Options of the {@link Condition} constructor. */
+/**
+ * Options of the {@link Condition} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const opts: mp.ConditionOptions = { maxWaiters: 4 };
+ * const cond = new mp.Condition(new mp.Lock(), opts);
+ * await cond.acquire();
+ * console.assert((await cond.wait(1)) === false);
+ * cond.release();
+ * ```
+ */
 export interface ConditionOptions {
   /**
    * How many threads/tasks may wait at once (one 8-byte slot each).

@@ -21,15 +21,26 @@ import { assertCanBlock } from "./_thread.ts";
 import type { WaitOptions } from "./options.ts";
 
 const TAG = "mproc.sharedmem.Event";
+/** Int32 words: the flag, and a counter of set() calls waiters sleep on. */
 const FLAG = 0;
+const SETS = 1;
+const BYTES = 8;
 let adopting: SharedArrayBuffer | undefined;
 
+/**
+ * Waits until the flag is set. A `set()` that happened after the wait began
+ * counts even when `clear()` followed before this waiter ran again: as with
+ * CPython's `threading.Event`, the wait then returns true (it never misses a
+ * set-then-clear pulse).
+ */
 function* waitFlag(i32: Int32Array, deadline: number): Waiter<boolean> {
-  while (Atomics.load(i32, FLAG) === 0) {
+  const sets = Atomics.load(i32, SETS);
+  for (;;) {
+    if (Atomics.load(i32, FLAG) !== 0) return true;
+    if (Atomics.load(i32, SETS) !== sets) return true;
     if (now() >= deadline) return false;
-    yield { i32, index: FLAG, value: 0, deadline };
+    yield { i32, index: SETS, value: sets, deadline };
   }
-  return true;
 }
 
 function deadlineIn(timeout: unknown): number {
@@ -59,7 +70,7 @@ export class Event {
 
   /** Creates a cleared event. */
   constructor() {
-    this.#sab = adopting ?? new SharedArrayBuffer(4);
+    this.#sab = adopting ?? new SharedArrayBuffer(BYTES);
     this.#i32 = new Int32Array(this.#sab);
   }
 
@@ -93,7 +104,8 @@ export class Event {
    */
   set(): void {
     Atomics.store(this.#i32, FLAG, 1);
-    Atomics.notify(this.#i32, FLAG);
+    Atomics.add(this.#i32, SETS, 1);
+    Atomics.notify(this.#i32, SETS);
   }
 
   /**

@@ -35,7 +35,20 @@ export class LockScope implements Disposable, AsyncDisposable {
     this.#release = release;
   }
 
-  /** True until the scope has released what it holds. */
+  /**
+   * True until the scope has released what it holds.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const lock = new mp.Lock();
+   * const scope = await lock.scope();
+   * console.assert(scope.held);
+   * scope.release();
+   * console.assert(!scope.held);
+   * ```
+   */
   get held(): boolean {
     return this.#release !== undefined;
   }
@@ -60,12 +73,40 @@ export class LockScope implements Disposable, AsyncDisposable {
     release?.();
   }
 
-  /** Releases what the scope holds (for `using`). */
+  /**
+   * Releases what the scope holds (for `using`).
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const lock = new mp.Lock();
+   * {
+   *   using _held = await lock.scope();
+   *   console.assert(lock.locked());
+   * }
+   * console.assert(!lock.locked());
+   * ```
+   */
   [Symbol.dispose](): void {
     this.release();
   }
 
-  /** Releases what the scope holds (for `await using`). */
+  /**
+   * Releases what the scope holds (for `await using`).
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const lock = new mp.Lock();
+   * {
+   *   await using _held = await lock.scope();
+   *   console.assert(lock.locked());
+   * }
+   * console.assert(!lock.locked());
+   * ```
+   */
   [Symbol.asyncDispose](): Promise<void> {
     this.release();
     return Promise.resolve();

@@ -7,7 +7,17 @@
 
 import { decodeFromPost, encodeForPost } from "../_transfer.ts";
 
-/** What {@link toPostable} returns: the message and its transfer list. */
+/**
+ * What {@link toPostable} returns: the message and its transfer list.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const p: mp.Postable = mp.toPostable({ lock: new mp.Lock() });
+ * console.assert(p.transfer.length === 0);
+ * ```
+ */
 export interface Postable {
   /** The message to post: sharedmem objects (at any depth of plain arrays and objects) replaced by markers. */
   value: unknown;

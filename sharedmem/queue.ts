@@ -46,7 +46,19 @@ const MAX_CAPACITY = 2 ** 31 - 1 - HEADER_BYTES;
 
 let adopting: SharedArrayBuffer | undefined;
 
-/** Options of the {@link Queue} constructor. */
+/**
+ * Options of the {@link Queue} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const opts: mp.QueueOptions = { capacity: 4096 };
+ * const q = new mp.Queue<string>(0, opts);
+ * await q.put("x");
+ * console.assert((await q.get()) === "x");
+ * ```
+ */
 export interface QueueOptions {
   /**
    * Bytes of shared memory for the items (each takes 4 bytes plus its
@@ -58,10 +70,33 @@ export interface QueueOptions {
   capacity?: number;
 }
 
-/** Options of {@link Queue.put} and {@link Queue.putSync}. */
+/**
+ * Options of {@link Queue.put} and {@link Queue.putSync}.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const q = new mp.Queue<number>(1);
+ * const opts: mp.QueuePutOptions = { timeout: 10 };
+ * await q.put(1, opts);
+ * await q.put(2, opts).catch((e) => console.assert(e.name === "Full"));
+ * ```
+ */
 export type QueuePutOptions = AcquireOptions;
 
-/** Options of {@link Queue.get} and {@link Queue.getSync}. */
+/**
+ * Options of {@link Queue.get} and {@link Queue.getSync}.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const q = new mp.Queue<number>();
+ * const opts: mp.QueueGetOptions = { block: false };
+ * await q.get(opts).catch((e) => console.assert(e.name === "Empty"));
+ * ```
+ */
 export type QueueGetOptions = AcquireOptions;
 
 function copyIn(ring: Uint8Array, at: number, bytes: Uint8Array): void {
@@ -606,7 +641,19 @@ export class Queue<T = unknown> implements AsyncDisposable {
     return max > 0 && this.qsize() >= max;
   }
 
-  /** True once {@link Queue.close} was called on this handle. */
+  /**
+   * True once {@link Queue.close} was called on this handle.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const q = new mp.Queue();
+   * console.assert(!q.closed);
+   * q.close();
+   * console.assert(q.closed);
+   * ```
+   */
   get closed(): boolean {
     return this.#closed;
   }
@@ -630,7 +677,19 @@ export class Queue<T = unknown> implements AsyncDisposable {
     this.#closed = true;
   }
 
-  /** Closes this handle (for `await using`). */
+  /**
+   * Closes this handle (for `await using`).
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * {
+   *   await using q = new mp.Queue<number>();
+   *   await q.put(1);
+   * } // this handle is closed here
+   * ```
+   */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();

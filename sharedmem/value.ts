@@ -72,12 +72,32 @@ export class RawValue<C extends Typecode = Typecode> {
     }
   }
 
-  /** The typecode. */
+  /**
+   * The typecode.
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * console.assert(new mp.RawValue("b", 1).typecode === "b");
+   * ```
+   */
   get typecode(): C {
     return this.#typecode;
   }
 
-  /** The current value (get/set accessor, as CPython's `.value`). */
+  /**
+   * The current value (get/set accessor, as CPython's `.value`).
+   *
+   * @example Usage
+   * ```ts
+   * import * as mp from "@mproc/multiprocessing/sharedmem";
+   *
+   * const v = new mp.RawValue("B", 0);
+   * v.value = 257; // wraps like ctypes
+   * console.assert(v.value === 1);
+   * ```
+   */
   get value(): ElementOf<C> {
     return this.#view[0] as ElementOf<C>;
   }
@@ -153,7 +173,19 @@ export class RawValue<C extends Typecode = Typecode> {
   }
 }
 
-/** Options of the {@link Value} constructor. */
+/**
+ * Options of the {@link Value} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import * as mp from "@mproc/multiprocessing/sharedmem";
+ *
+ * const opts: mp.ValueOptions = { lock: false };
+ * const v = new mp.Value("i", 1, opts);
+ * v.value += 1; // no lock: only safe from one thread at a time
+ * console.assert(v.value === 2);
+ * ```
+ */
 export interface ValueOptions {
   /**
    * `true`: guard the value with a new `RLock` (CPython's default); a `Lock`

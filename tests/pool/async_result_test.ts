@@ -42,3 +42,17 @@ Deno.test("AsyncResult rejects bad timeouts with a TypeError", () => {
   assert.throws(() => r.get("1" as unknown as number), TypeError);
   assert.throws(() => r.wait(Number.NaN), TypeError);
 });
+
+Deno.test("AsyncResult.get(ms) with Infinity or beyond the timer limit keeps waiting", async () => {
+  for (const ms of [Infinity, 2 ** 31, 1e12]) {
+    const r = new AsyncResult<number>();
+    const got = r.get(ms);
+    const waited = r.wait(ms);
+    // a timer overflowing to 1 ms would have fired by the next macrotask
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(r.ready(), false);
+    settle(r, true, 7);
+    assert.equal(await got, 7);
+    await waited;
+  }
+});

@@ -60,18 +60,26 @@ Deno.test("A running task that ignores the abort loses its worker after the grac
 });
 
 Deno.test("mapAsync with a signal: aborting rejects the map and drops its queued chunks", async () => {
-  await using pool = makePool({ processes: 2, abortGrace: 5_000 });
+  const pool = makePool({ processes: 2, abortGrace: 5_000 });
   const ac = new AbortController();
-  const res = pool.mapAsync(
-    "sqr_wait",
-    Array.from({ length: 50 }, () => 20),
+  const ran = flag();
+  const res = pool.starmapAsync(
+    "countSqrUnless",
+    Array.from({ length: 50 }, (_, i) => [ran, i, -1]) as [
+      Int32Array,
+      number,
+      number,
+    ][],
     1,
     { signal: ac.signal },
   );
   ac.abort("enough");
   await assert.rejects(res.get(), (e) => e === "enough");
-  // queued chunks were dropped: the pool is free again soon
+  assert.equal(pool.stats().queued, 0);
   assert.equal(await pool.apply("sqr", [2]), 4);
+  pool.close();
+  await pool.join(); // every chunk still queued would have run by now
+  assert.ok(Atomics.load(ran, 0) < 50, `${Atomics.load(ran, 0)} items ran`);
 });
 
 Deno.test("taskSignal() outside a worker never aborts", () => {

@@ -11,6 +11,7 @@ import { sqr } from "../fixtures/pool_tasks.ts";
 import {
   collect,
   exceptionThrowingGenerator,
+  flag,
   makePool,
   SayWhenError,
   TASKS,
@@ -18,14 +19,14 @@ import {
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-Deno.test("Pool.apply() runs a task by name and by function", async () => {
+Deno.test("Pool.apply() runs a task by name and by function (CPython test_apply)", async () => {
   await using pool = makePool();
   assert.equal(await pool.apply("sqr_wait", [5]), 25);
   assert.equal(await pool.apply(sqr, [3]), 9);
   assert.equal(await pool.apply("mul", [6, 7]), 42);
 });
 
-Deno.test("Pool.map() keeps input order with default and explicit chunksize", async () => {
+Deno.test("Pool.map() keeps input order with default and explicit chunksize (CPython test_map)", async () => {
   await using pool = makePool();
   assert.deepEqual(
     await pool.map("sqr_wait", range(10)),
@@ -40,7 +41,7 @@ Deno.test("Pool.map() keeps input order with default and explicit chunksize", as
   }, [2]]);
 });
 
-Deno.test("Pool.starmap() and starmapAsync() spread argument arrays", async () => {
+Deno.test("Pool.starmap() and starmapAsync() spread argument arrays (CPython test_starmap)", async () => {
   await using pool = makePool();
   const tuples = range(10).map((i) => [i, 9 - i] as [number, number]);
   assert.deepEqual(
@@ -58,7 +59,7 @@ Deno.test("Pool.starmap() and starmapAsync() spread argument arrays", async () =
   );
 });
 
-Deno.test("Pool.mapAsync() returns an AsyncResult and runs callbacks", async () => {
+Deno.test("Pool.mapAsync() returns an AsyncResult and runs callbacks (CPython test_map_async, test_map_async_callbacks)", async () => {
   await using pool = makePool();
   assert.deepEqual(
     await pool.mapAsync("sqr_wait", range(10)).get(),
@@ -79,12 +80,12 @@ Deno.test("Pool.mapAsync() returns an AsyncResult and runs callbacks", async () 
   assert.equal((calls[1] as RemoteError).remoteName, "TypeError");
 });
 
-Deno.test("Pool.mapAsync() with an empty list and chunksize 1 does not stall", async () => {
+Deno.test("Pool.mapAsync() with an empty list and chunksize 1 does not stall (CPython test_map_chunksize)", async () => {
   await using pool = makePool();
   assert.deepEqual(await pool.mapAsync("sqr", [], 1).get(10_000), []);
 });
 
-Deno.test("Pool.map() rejects with the error of the input iterable", async () => {
+Deno.test("Pool.map() rejects with the error of the input iterable (CPython test_map_handle_iterable_exception)", async () => {
   await using pool = makePool();
   await assert.rejects(
     pool.map("sqr", exceptionThrowingGenerator(1, -1), 1),
@@ -108,7 +109,7 @@ Deno.test("Pool.map() rejects with the error of the input iterable", async () =>
   await assert.rejects(pool.map("sqr", special, 1), SayWhenError);
 });
 
-Deno.test("AsyncResult.get() waits for an async task", async () => {
+Deno.test("AsyncResult.get() waits for an async task (CPython test_async)", async () => {
   await using pool = makePool();
   const res = pool.applyAsync("sqr_wait", [7, 50]);
   assert.ok(res instanceof AsyncResult);
@@ -117,7 +118,7 @@ Deno.test("AsyncResult.get() waits for an async task", async () => {
   assert.ok(res.successful());
 });
 
-Deno.test("AsyncResult.get(ms) rejects with TimeoutError when not ready", async () => {
+Deno.test("AsyncResult.get(ms) rejects with TimeoutError when not ready (CPython test_async_timeout)", async () => {
   await using pool = makePool({ processes: 3 });
   const res = pool.applyAsync("sqr_wait", [6, 200]);
   await assert.rejects(res.get(10), TimeoutError);
@@ -126,7 +127,7 @@ Deno.test("AsyncResult.get(ms) rejects with TimeoutError when not ready", async 
   assert.equal(await res.get(), 36);
 });
 
-Deno.test("Pool.imap() yields results in order", async () => {
+Deno.test("Pool.imap() yields results in order (CPython test_imap)", async () => {
   await using pool = makePool();
   assert.deepEqual(
     await collect(pool.imap("sqr_wait", range(10))),
@@ -142,7 +143,7 @@ Deno.test("Pool.imap() yields results in order", async () => {
   assert.equal((await it2.next()).done, true);
 });
 
-Deno.test("Pool.imap() surfaces input errors at the failing chunk", async () => {
+Deno.test("Pool.imap() surfaces input errors at the failing chunk (CPython test_imap_handle_iterable_exception)", async () => {
   await using pool = makePool();
   let it = pool.imap("sqr", exceptionThrowingGenerator(1, -1), 1);
   await assert.rejects(it.next(), SayWhenError);
@@ -160,7 +161,7 @@ Deno.test("Pool.imap() surfaces input errors at the failing chunk", async () => 
   await assert.rejects(it.next(), SayWhenError);
 });
 
-Deno.test("Pool.imapUnordered() yields every result", async () => {
+Deno.test("Pool.imapUnordered() yields every result (CPython test_imap_unordered)", async () => {
   await using pool = makePool();
   const a = await collect(pool.imapUnordered("sqr_wait", range(10)));
   assert.deepEqual(a.sort((x, y) => x - y), range(10).map((x) => x * x));
@@ -168,7 +169,7 @@ Deno.test("Pool.imapUnordered() yields every result", async () => {
   assert.deepEqual(b.sort((x, y) => x - y), range(1000).map((x) => x * x));
 });
 
-Deno.test("Pool.imapUnordered() surfaces input errors", async () => {
+Deno.test("Pool.imapUnordered() surfaces input errors (CPython test_imap_unordered_handle_iterable_exception)", async () => {
   await using pool = makePool();
   let it = pool.imapUnordered("sqr", exceptionThrowingGenerator(1, -1), 1);
   await assert.rejects(it.next(), SayWhenError);
@@ -186,17 +187,25 @@ Deno.test("Pool.imapUnordered() surfaces input errors", async () => {
 
 Deno.test("Pool.imapUnordered() yields in completion order", async () => {
   await using pool = makePool();
-  // worker A holds the slow item; worker B takes the next ones from the shared queue
-  const out = await collect(
-    pool.imapUnordered(
-      "sqrPair",
-      [[1, 1000], [2, 0], [3, 0]] as [number, number][],
-    ),
-  );
+  // Worker A holds item 1, which waits until this loop has received two
+  // results: only another worker taking items 2 and 3 from the shared queue
+  // lets it finish.
+  const seen = flag();
+  const out: number[] = [];
+  const items = [[seen, 1, 2], [seen, 2, 0], [seen, 3, 0]] as [
+    Int32Array,
+    number,
+    number,
+  ][];
+  for await (const v of pool.imapUnordered("sqrAfter", items)) {
+    out.push(v);
+    Atomics.add(seen, 0, 1);
+    Atomics.notify(seen, 0);
+  }
   assert.deepEqual(out, [4, 9, 1]);
 });
 
-Deno.test("Pool constructor validates processes and maxtasksperchild", () => {
+Deno.test("Pool constructor validates its options (CPython test_make_pool)", () => {
   assert.throws(() => new Pool(TASKS, { processes: -1 }), RangeError);
   assert.throws(() => new Pool(TASKS, { processes: 0 }), RangeError);
   for (const v of [0, -1, 0.5, "12"]) {
@@ -205,15 +214,31 @@ Deno.test("Pool constructor validates processes and maxtasksperchild", () => {
       RangeError,
     );
   }
+  for (const v of [-1, NaN, 2 ** 31, "5"]) {
+    assert.throws(
+      () => new Pool(TASKS, { abortGrace: v as number }),
+      RangeError,
+    );
+  }
+  assert.throws(() => new Pool(TASKS, { initializer: 5 as never }), TypeError);
+  assert.throws(() => new Pool(TASKS, { initargs: 5 as never }), TypeError);
+  assert.throws(() => new Pool(TASKS, { signal: {} as never }), TypeError);
+  assert.throws(() => new Pool("", {}), TypeError);
 });
 
-Deno.test("Pool has the requested number of workers", async () => {
+Deno.test("Pool has the requested number of workers (CPython test_make_pool)", async () => {
   await using pool = makePool({ processes: 3 });
   assert.equal(pool.processes, 3);
+  // three tasks that only finish when all three run at once
+  const c = flag();
+  const ids = await Promise.all(
+    range(3).map(() => pool.apply("rendezvous", [c, 3])),
+  );
+  assert.equal(new Set(ids).size, 3);
   assert.equal(pool.stats().workers, 3);
 });
 
-Deno.test("Pool.terminate() stops slow tasks and rejects pending results", async () => {
+Deno.test("Pool.terminate() stops slow tasks and rejects pending results (CPython test_terminate)", async () => {
   const pool = makePool({ processes: 3 });
   const res = pool.mapAsync("sqr_wait", range(10_000).map(() => 60_000), 1);
   pool.terminate();
@@ -222,7 +247,7 @@ Deno.test("Pool.terminate() stops slow tasks and rejects pending results", async
   assert.equal(pool.stats().workers, 0);
 });
 
-Deno.test("Pool handles empty iterables", async () => {
+Deno.test("Pool handles empty iterables (CPython test_empty_iterable)", async () => {
   const pool = makePool({ processes: 1 });
   assert.deepEqual(await pool.map("sqr", []), []);
   assert.deepEqual(await collect(pool.imap("sqr", [])), []);
@@ -232,7 +257,7 @@ Deno.test("Pool handles empty iterables", async () => {
   await pool.join();
 });
 
-Deno.test("await using closes and joins; a closed pool refuses tasks", async () => {
+Deno.test("await using closes and joins; a closed pool refuses tasks (CPython test_context)", async () => {
   let outer: Pool<typeof import("../fixtures/pool_tasks.ts")>;
   {
     await using p = makePool();
@@ -255,7 +280,7 @@ Deno.test("Pool.join() requires close() or terminate() first", async () => {
   await pool.join();
 });
 
-Deno.test("A throwing task rejects with RemoteError carrying the remote stack", async () => {
+Deno.test("A throwing task rejects with RemoteError carrying the remote stack (CPython test_traceback)", async () => {
   await using pool = makePool({ processes: 1 });
   const err = await pool.apply("raising").then(() => undefined, (e) => e);
   assert.ok(err instanceof RemoteError);
@@ -276,22 +301,19 @@ Deno.test("A throwing task rejects with RemoteError carrying the remote stack", 
   });
 });
 
-Deno.test("Pool.map() rejects when one chunk fails, and close()+join() still waits for the rest", async () => {
+Deno.test("Pool.map() rejects when one chunk fails, and close()+join() waits for its other chunks (CPython test_map_no_failfast)", async () => {
   const pool = makePool();
-  const res = pool.map("sqrUnless", range(20).map(() => 0).map((_, i) => i), 5);
-  // sqrUnless needs 2 args in starmap form; use starmap for the failing item
-  await res.catch(() => {});
+  const counter = flag();
   const failing = pool.starmap(
-    "sqrUnless",
-    range(20).map((i) => [i, 7] as [number, number]),
-    5,
+    "countSqrUnless",
+    range(20).map((i) => [counter, i, 0] as [Int32Array, number, number]),
+    1,
   );
-  await assert.rejects(failing, /bad item 7/);
-  const slow = pool.applyAsync("sqr_wait", [3, 100]);
+  await assert.rejects(failing, /bad item 0/);
   pool.close();
   await pool.join();
-  assert.ok(slow.ready());
-  assert.equal(await slow, 9);
+  // every item ran, the failing one included: no chunk was dropped
+  assert.equal(Atomics.load(counter, 0), 20);
 });
 
 Deno.test("applyAsync errorCallback receives the error", async () => {
@@ -322,7 +344,7 @@ Deno.test("An unclonable result rejects only its task, 20 times, without losing 
   assert.equal(pool.stats().workers, 2);
 });
 
-Deno.test("maxtasksperchild replaces workers and results stay correct", async () => {
+Deno.test("maxtasksperchild replaces workers and results stay correct (CPython test_pool_worker_lifetime)", async () => {
   const pool = makePool({ processes: 3, maxtasksperchild: 10 });
   const before = new Set(
     await Promise.all(range(3).map(() => pool.apply("workerId"))),
@@ -338,7 +360,7 @@ Deno.test("maxtasksperchild replaces workers and results stay correct", async ()
   await pool.join();
 });
 
-Deno.test("maxtasksperchild=1 with close() before the tasks finish does not hang join()", async () => {
+Deno.test("maxtasksperchild=1 with close() before the tasks finish does not hang join() (CPython test_pool_worker_lifetime_early_close)", async () => {
   const pool = makePool({ processes: 3, maxtasksperchild: 1 });
   const results = range(6).map((i) => pool.applyAsync("sqr_wait", [i, 30]));
   pool.close();
@@ -346,7 +368,7 @@ Deno.test("maxtasksperchild=1 with close() before the tasks finish does not hang
   for (const [j, r] of results.entries()) assert.equal(await r.get(), j * j);
 });
 
-Deno.test("initializer runs once per worker with initargs", async () => {
+Deno.test("initializer runs once per worker with initargs (CPython _TestInitializers)", async () => {
   await using pool = makePool({
     initializer: "init",
     initargs: [{ token: 42 }],

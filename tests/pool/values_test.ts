@@ -76,6 +76,24 @@ Deno.test("transfer: true moves ArrayBuffers instead of copying them", async () 
   assert.equal(made[0], 9);
 });
 
+Deno.test("transfer: true over many buffers, one of them in two items, moves each once", async () => {
+  await using pool = makePool({ processes: 2, transfer: true });
+  const bufs = Array.from(
+    { length: 5000 },
+    (_, i) => new Uint8Array(8).fill(i & 0xff),
+  );
+  const shared = new Uint8Array(4).fill(42);
+  const items = [...bufs, shared, shared];
+  const got = await pool.map("bytesInfo", items, 100);
+  assert.equal(got.length, 5002);
+  got.slice(0, 5000).forEach(([n, b], i) => {
+    assert.equal(n, 8);
+    assert.equal(b, i & 0xff);
+  });
+  assert.deepEqual(got.slice(5000), [[4, 42], [4, 42]]);
+  assert.ok(bufs.every((b) => b.byteLength === 0), "the buffers were moved");
+});
+
 Deno.test("without transfer, arguments are copied", async () => {
   await using pool = makePool({ processes: 1 });
   const bytes = new Uint8Array(16).fill(3);

@@ -141,3 +141,13 @@ Deno.test("Barrier: bad arguments throw synchronously; waitSync throws on the ma
   assert.throws(() => new mp.Barrier(2).wait(-1), RangeError);
   assert.throws(() => new mp.Barrier(2).waitSync(), /main thread/);
 });
+
+Deno.test("Barrier: reset()/abort() on the main thread give up on an internal lock whose holder is gone", async () => {
+  const { lockNow, unlock } = await import("../../sharedmem/_mutex.ts");
+  const i32 = new Int32Array(new SharedArrayBuffer(4));
+  lockNow(i32, 0, false, 50); // free: taken at once
+  assert.throws(() => lockNow(i32, 0, false, 20), /held for 20 ms/);
+  unlock(i32, 0);
+  lockNow(i32, 0, false, 20);
+  assert.equal(Atomics.load(i32, 0), 1);
+});

@@ -57,8 +57,10 @@ Deno.test("Condition: notify(n) wakes exactly n, notifyAll() the rest (CPython t
   cond.notify(2);
   cond.release();
   let done = 0;
-  runs.forEach((r) => r.then(() => done++));
-  for (let i = 0; i < 4000 && done < 2; i++) await settleWindow(5);
+  const twoDone = new Promise<void>((resolve) =>
+    runs.forEach((r) => r.then(() => ++done === 2 && resolve()))
+  );
+  await twoDone; // bounded: each waiter times out after 20 s, each run after 30 s
   await settleWindow(30);
   assert.equal(done, 2);
   assert.equal(woken.value, 2);

@@ -60,3 +60,13 @@ Deno.test("Event: wait rejects with signal.reason; bad timeouts throw; waitSync 
   event.set();
   assert.equal(await event.wait(0), true);
 });
+
+Deno.test("Event: a set() then clear() while waiting still wakes the waiters with true (threading.Event)", async () => {
+  const event = new mp.Event();
+  const waits = [event.wait(20_000), event.wait()];
+  event.set();
+  event.clear();
+  assert.deepEqual(await Promise.all(waits), [true, true]);
+  assert.equal(event.isSet(), false);
+  assert.equal(await event.wait(0), false); // a new wait does not see the old pulse
+});

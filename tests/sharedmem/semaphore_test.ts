@@ -57,11 +57,21 @@ Deno.test("Semaphore: each release wakes one waiting worker", async () => {
     w.run<boolean>("semAcquire", { sem, timeout: 20_000 })
   );
   let settled = 0;
-  got.forEach((p) => p.then(() => settled++));
-  for (let i = 0; i < 3; i++) sem.release();
+  let wake = (): void => {};
+  got.forEach((p) =>
+    p.then(() => {
+      settled++;
+      wake();
+    })
+  );
+  for (let i = 1; i <= 3; i++) {
+    const next = new Promise<void>((resolve) => (wake = resolve));
+    sem.release();
+    await next; // bounded: each worker's acquire times out after 20 s
+    assert.equal(settled, i, "one release lets exactly one worker through");
+    assert.equal(sem.getValue(), 0);
+  }
   assert.deepEqual(await Promise.all(got), [true, true, true]);
-  assert.equal(settled, 3);
-  assert.equal(sem.getValue(), 0);
 });
 
 Deno.test("Semaphore: a worker's timed acquire returns false when nothing is released", async () => {
