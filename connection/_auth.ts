@@ -2,6 +2,7 @@
 
 import type { Connection } from "./connection.ts";
 import { AuthenticationError } from "./errors.ts";
+import { hmacSha256 } from "./_sha256.ts";
 
 const enc = new TextEncoder();
 const CHALLENGE = enc.encode("#CHALLENGE#");
@@ -16,8 +17,8 @@ const DIGESTS: Record<string, string> = {
   md5: "md5",
   sha256: "sha256",
   sha384: "sha384",
-  sha3_256: "sha3-256",
-  sha3_384: "sha3-384",
+  "sha3_256": "sha3-256",
+  "sha3_384": "sha3-384",
 };
 
 /** Turns a key given as a string into its UTF-8 bytes. */
@@ -32,12 +33,25 @@ export function keyBytes(authkey: Uint8Array | string): Uint8Array {
 /** node:crypto, loaded on first use: it costs ~15 ms in a fresh Worker. */
 let nodeCrypto: typeof import("node:crypto") | undefined;
 
-/** Loads what HMAC needs; the handshake functions call it first. */
+/** Loads node:crypto for the digests other than sha256 (md5 of CPython 3.11, sha384, sha3). */
 export async function loadCrypto(): Promise<void> {
   nodeCrypto ??= await import("node:crypto");
 }
 
+/** Loads node:crypto if the `{name}` (or legacy md5) form of `msg` needs it. */
+async function loadCryptoFor(msg: Uint8Array): Promise<void> {
+  if (nodeCrypto) return;
+  let name: string;
+  try {
+    [name] = digestNameAndPayload(msg);
+  } catch {
+    return; // malformed: the caller's parse reports it
+  }
+  if (name !== "sha256") await loadCrypto();
+}
+
 function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
+  if (name === "sha256") return hmacSha256(key, message);
   if (!nodeCrypto) {
     throw new Error("Cannot compute an HMAC before loadCrypto() resolved");
   }
@@ -169,7 +183,6 @@ export async function deliverChallenge(
   options: DeliverChallengeOptions = {},
 ): Promise<void> {
   const key = keyBytes(authkey);
-  await loadCrypto();
   const random = crypto.getRandomValues(
     new Uint8Array(options.legacy ? 20 : MESSAGE_LENGTH),
   );
@@ -178,6 +191,7 @@ export async function deliverChallenge(
     : concat(enc.encode("{sha256}"), random);
   await conn.sendBytes(concat(CHALLENGE, message));
   const response = await recvHandshake(conn);
+  await loadCryptoFor(response);
   try {
     verifyResponse(key, message, response);
   } catch (e) {
@@ -212,7 +226,6 @@ export async function answerChallenge(
   authkey: Uint8Array | string,
 ): Promise<void> {
   const key = keyBytes(authkey);
-  await loadCrypto();
   const challenge = await recvHandshake(conn);
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError(
@@ -227,6 +240,7 @@ export async function answerChallenge(
       `Challenge too short: ${message.length} bytes`,
     );
   }
+  await loadCryptoFor(message);
   await conn.sendBytes(createResponse(key, message));
   const verdict = await recvHandshake(conn);
   if (!equal(verdict, WELCOME)) {
