@@ -70,8 +70,8 @@ for (const { area, row } of rows) {
 
 // A horizontal bar chart of the ratios on a log scale, 1× marked.
 const barH = 18;
-const left = 420;
-const width = 900;
+const left = 520;
+const width = 1000;
 const plotW = width - left - 60;
 const height = 40 + rows.length * (barH + 6) + 30;
 const maxRatio = Math.max(
@@ -86,10 +86,11 @@ const lmin = Math.log10(minRatio);
 const lmax = Math.log10(maxRatio * 1.2);
 const x = (v: number) =>
   left + ((Math.log10(Math.max(v, minRatio)) - lmin) / (lmax - lmin)) * plotW;
+const short = (s: string) => s.length > 80 ? `${s.slice(0, 77)}...` : s;
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const parts: string[] = [
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
   `<rect width="100%" height="100%" fill="white"/>`,
   `<text x="${left}" y="20" font-size="14">ours / anchor (log scale; right of the line = faster than the anchor)</text>`,
 ];
