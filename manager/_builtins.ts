@@ -1,6 +1,7 @@
 // SyncManager's types (CPython's `SyncManager._registry`, camelCased), served
 // by every manager started with `start()` and by `SyncManager.serve()`.
 
+import { BUILTIN_API } from "./_builtin_api.ts";
 import { makeSpec, type TypeSpec } from "./_registry.ts";
 import { SharedArray } from "./_types/array.ts";
 import { SharedBarrier } from "./_types/barrier.ts";
@@ -15,18 +16,10 @@ import { SharedRLock } from "./_types/rlock.ts";
 import { SharedBoundedSemaphore, SharedSemaphore } from "./_types/semaphore.ts";
 import { SharedValue } from "./_types/value.ts";
 
-const QUEUE = [
-  "put",
-  "get",
-  "putNowait",
-  "getNowait",
-  "qsize",
-  "empty",
-  "full",
-  "taskDone",
-  "join",
-];
-const ACQUIRER = ["acquire", "release"];
+/** The exposed methods of a built-in type. */
+function exposed(typeid: string): string[] {
+  return [...BUILTIN_API.get(typeid)!.exposed];
+}
 
 /** The built-in types, by typeid. */
 export const BUILTIN_SPECS: ReadonlyMap<string, TypeSpec> = new Map<
@@ -35,93 +28,57 @@ export const BUILTIN_SPECS: ReadonlyMap<string, TypeSpec> = new Map<
 >(
   [
     makeSpec("Queue", (maxsize?: number) => new SharedQueue(maxsize), {
-      exposed: QUEUE,
+      exposed: exposed("Queue"),
     }),
     makeSpec("JoinableQueue", (maxsize?: number) => new SharedQueue(maxsize), {
-      exposed: QUEUE,
+      exposed: exposed("JoinableQueue"),
     }),
-    makeSpec("Event", () => new SharedEvent(), {
-      exposed: ["set", "clear", "isSet", "wait"],
-    }),
-    makeSpec("Lock", () => new SharedLock(), { exposed: ACQUIRER }),
-    makeSpec("RLock", () => new SharedRLock(), { exposed: ACQUIRER }),
+    makeSpec("Event", () => new SharedEvent(), { exposed: exposed("Event") }),
+    makeSpec("Lock", () => new SharedLock(), { exposed: exposed("Lock") }),
+    makeSpec("RLock", () => new SharedRLock(), { exposed: exposed("RLock") }),
     makeSpec("Semaphore", (n?: number) => new SharedSemaphore(n), {
-      exposed: [...ACQUIRER, "getValue"],
+      exposed: exposed("Semaphore"),
     }),
     makeSpec(
       "BoundedSemaphore",
       (n?: number) => new SharedBoundedSemaphore(n),
-      { exposed: [...ACQUIRER, "getValue"] },
+      { exposed: exposed("BoundedSemaphore") },
     ),
     makeSpec(
       "Condition",
       (lock?: SharedLock | SharedRLock | null) => new SharedCondition(lock),
-      { exposed: [...ACQUIRER, "wait", "notify", "notifyAll"] },
+      { exposed: exposed("Condition") },
     ),
     makeSpec(
       "Barrier",
       (parties: number, opts?: { timeout?: number }) =>
         new SharedBarrier(parties, opts),
-      { exposed: ["wait", "reset", "abort", "parties", "nWaiting", "broken"] },
+      { exposed: exposed("Barrier") },
     ),
     makeSpec(
       "Value",
       (typecode: string, value: unknown) => new SharedValue(typecode, value),
-      { exposed: ["get", "set"] },
+      { exposed: exposed("Value") },
     ),
     makeSpec(
       "Array",
       (typecode: string, seq: unknown[] | number) =>
         new SharedArray(typecode, seq),
-      { exposed: ["get", "set", "length", "toArray"] },
+      { exposed: exposed("Array") },
     ),
     makeSpec(
       "dict",
       (init?: Record<string, unknown> | [unknown, unknown][] | null) =>
         new SharedDict(init),
-      {
-        exposed: [
-          "get",
-          "set",
-          "delete",
-          "has",
-          "size",
-          "keys",
-          "values",
-          "items",
-          "update",
-          "pop",
-          "popitem",
-          "setdefault",
-          "clear",
-          "toObject",
-        ],
-      },
+      { exposed: exposed("dict") },
     ),
     makeSpec("list", (init?: unknown[] | null) => new SharedList(init), {
-      exposed: [
-        "length",
-        "get",
-        "set",
-        "append",
-        "extend",
-        "insert",
-        "pop",
-        "remove",
-        "index",
-        "count",
-        "reverse",
-        "sort",
-        "slice",
-        "toArray",
-      ],
+      exposed: exposed("list"),
     }),
     makeSpec(
       "Namespace",
       (init?: Record<string, unknown> | null) => new SharedNamespace(init),
-      {
-        exposed: ["get", "set", "delete", "toObject"],
-      },
+      { exposed: exposed("Namespace") },
     ),
   ].map((s) => [s.typeid, s]),
 );

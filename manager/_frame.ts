@@ -1,14 +1,20 @@
 // Builds one frame (a msgpack array) out of messages encoded one by one, so
 // that a message msgpack cannot carry fails alone (its TypeError goes to its
-// caller) and a batch costs one encode per message plus one copy.
+// caller) and a batch costs one encode per message plus one copy. A frame is
+// a view of the builder's buffer, handed over with it; once written, the
+// buffer comes back (`recycle`), so a steady stream of frames allocates none.
 
 import { encode } from "../connection/_codec.ts";
 
 const RESERVE = 5;
+const INITIAL = 4096;
+/** A buffer grown past this for one large message is not kept. */
+const KEEP_LIMIT = 1 << 20;
 
 /** Accumulates encoded messages into one msgpack array. */
 export class FrameBuilder {
-  #buf = new Uint8Array(4096);
+  #buf = new Uint8Array(INITIAL);
+  #spare: Uint8Array<ArrayBuffer> | undefined;
   #end = RESERVE;
   #count = 0;
   /** Callbacks to run if this batch cannot be delivered. */
@@ -39,7 +45,11 @@ export class FrameBuilder {
     this.#count++;
   }
 
-  /** The frame holding every message added since the last call (its own buffer). */
+  /**
+   * The frame holding every message added since the last call: a view of a
+   * buffer the builder no longer writes to (give it back with `recycle`
+   * once the frame is written).
+   */
   take(): Uint8Array {
     const n = this.#count;
     const buf = this.#buf;
@@ -60,11 +70,21 @@ export class FrameBuilder {
       buf[3] = (n >>> 8) & 0xff;
       buf[4] = n & 0xff;
     }
-    const out = buf.slice(start, this.#end);
+    const out = buf.subarray(start, this.#end);
     this.#end = RESERVE;
     this.#count = 0;
-    // Do not keep a buffer grown for one large message.
-    if (buf.length > 1 << 20) this.#buf = new Uint8Array(4096);
+    this.#buf = this.#spare ?? new Uint8Array(INITIAL);
+    this.#spare = undefined;
     return out;
+  }
+
+  /** Takes back the buffer of a frame from `take()` that is written (no one reads it any more). */
+  recycle(frame: Uint8Array): void {
+    const b = frame.buffer;
+    // Not one that was transferred away, nor one grown for one large message.
+    if (
+      this.#spare === undefined && b instanceof ArrayBuffer &&
+      b.byteLength >= INITIAL && b.byteLength <= KEEP_LIMIT
+    ) this.#spare = new Uint8Array(b);
   }
 }

@@ -7,7 +7,10 @@
 
 import { FrameBuilder } from "./_frame.ts";
 
-/** Writes a frame (its own buffer, the sink may keep or transfer it). */
+/**
+ * Writes a frame. The frame's buffer is reused once the returned promise
+ * resolves: a sink that keeps it longer must copy it (or transfer it away).
+ */
 export type FrameSink = (frame: Uint8Array) => Promise<void>;
 
 /** A batch this large is written without waiting for the end of the tick. */
@@ -69,6 +72,7 @@ export class Outbox {
     this.#inflight++;
     this.#sink(bytes).then(
       () => {
+        b.recycle(bytes);
         if (--this.#inflight > 0 || this.#closed) return;
         if (this.#cur.count > 0) this.#write();
         else if (this.#drained.length > 0) this.#idle();

@@ -193,16 +193,7 @@ export class Session {
    * @param rest The request's fields after the kind.
    */
   request(kind: string, ...rest: unknown[]): Promise<unknown> {
-    if (this.#closedError) return Promise.reject(this.#closedError);
-    const id = this.#nextId++;
-    try {
-      this.#outbox.push([id, kind, ...rest]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const p = Promise.withResolvers<unknown>();
-    this.#pending.set(id, p);
-    return p.promise;
+    return this.#send((id) => [id, kind, ...rest]);
   }
 
   /**
@@ -215,14 +206,19 @@ export class Session {
     args: unknown[],
     refs?: number[],
   ): Promise<unknown> {
+    return this.#send((id) =>
+      refs
+        ? [id, "call", oid, method, args, refs]
+        : [id, "call", oid, method, args]
+    );
+  }
+
+  /** Queues the message `build(id)` under a fresh id; settles with its reply. */
+  #send(build: (id: number) => unknown[]): Promise<unknown> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
     try {
-      this.#outbox.push(
-        refs
-          ? [id, "call", oid, method, args, refs]
-          : [id, "call", oid, method, args],
-      );
+      this.#outbox.push(build(id));
     } catch (e) {
       return Promise.reject(e);
     }

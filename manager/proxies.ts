@@ -32,7 +32,7 @@ export interface BlockingOptions {
  * Proxy of a shared FIFO queue (CPython's `queue.Queue` in a manager).
  *
  * @example Put and get
- * ```ts ignore
+ * ```ts
  * import { Manager } from "@mproc/multiprocessing/manager";
  *
  * await using m = await Manager();

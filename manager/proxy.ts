@@ -13,6 +13,7 @@ import {
   TRANSFER,
   type TransferHandle,
 } from "../_transfer.ts";
+import { argChecks } from "./_builtin_api.ts";
 import { LazyConn } from "./_lazy_conn.ts";
 import type { ObjectId, ObjectRef } from "./_protocol.ts";
 import { RESERVED } from "./_registry.ts";
@@ -258,19 +259,31 @@ const classes = new Map<
   new (s: Session, r: ObjectRef, t: Token, p: boolean) => BaseProxy
 >();
 
+/**
+ * The proxy class of objects exposing `exposed`; a built-in type's proxy
+ * also checks its blocking options synchronously (TypeError / RangeError).
+ */
 function proxyClass(
+  typeid: string,
   exposed: string[],
 ): new (s: Session, r: ObjectRef, t: Token, p: boolean) => BaseProxy {
-  const key = exposed.join(",");
+  const checks = argChecks(typeid, exposed);
+  const key = checks ? `${typeid}:` : `:${exposed.join(",")}`;
   let cls = classes.get(key);
   if (cls) return cls;
   cls = class extends BaseProxy {};
   for (const name of exposed) {
     if (RESERVED.has(name) || name in BaseProxy.prototype) continue;
+    const check = checks?.[name];
     Object.defineProperty(cls.prototype, name, {
-      value: function (this: BaseProxy, ...args: unknown[]): Promise<unknown> {
-        return this[CALL](name, args);
-      },
+      value: check
+        ? function (this: BaseProxy, ...args: unknown[]): Promise<unknown> {
+          check(args);
+          return this[CALL](name, args);
+        }
+        : function (this: BaseProxy, ...args: unknown[]): Promise<unknown> {
+          return this[CALL](name, args);
+        },
       writable: true,
       configurable: true,
     });
@@ -291,7 +304,7 @@ export function makeProxy<T>(
     address: session.address as Address,
     epoch: session.epoch ?? "",
   };
-  const Cls = proxyClass(ref.exposed);
+  const Cls = proxyClass(ref.typeid, ref.exposed);
   return new Cls(session, ref, token, pooled) as unknown as Remote<T>;
 }
 
@@ -356,7 +369,7 @@ function revive(data: unknown): BaseProxy {
     token.epoch,
   );
   session.notify("incref", token.id, token.epoch, loan);
-  const Cls = proxyClass(exposed);
+  const Cls = proxyClass(token.typeid, exposed);
   return new Cls(session, { typeid: token.typeid, id: token.id, exposed }, {
     ...token,
   }, true);

@@ -79,11 +79,11 @@ const ERR_NOT_ARRAY: ErrorInfo = {
  * `start()`-ed manager runs in its Worker).
  *
  * @example Serve a queue in this thread
- * ```ts ignore
+ * ```ts
  * import { SyncManager } from "@mproc/multiprocessing/manager";
  *
  * await using server = await SyncManager.serve({ address: "127.0.0.1:0", authkey: "secret" });
- * console.log(server.address);
+ * console.assert(typeof server.address === "object");
  * ```
  */
 export class ManagerServer implements AsyncDisposable {

@@ -94,6 +94,31 @@ Deno.test("create() and fromToken() refuse bad arguments synchronously", async (
   await assert.rejects(m.fromToken(foreign.token), /another server/);
 });
 
+Deno.test("built-in proxies refuse bad blocking options synchronously; nothing is sent", async () => {
+  await using m = await SyncManager.start();
+  const q = await m.Queue();
+  const lock = await m.Lock();
+  const cond = await m.Condition();
+  const ev = await m.Event();
+  const barrier = await m.Barrier(2);
+  assert.throws(() => q.get({ timeout: -5 }), RangeError);
+  assert.throws(() => q.get("soon" as never), TypeError);
+  assert.throws(() => q.put(1, { timeout: Number.NaN }), TypeError);
+  assert.throws(() => lock.acquire({ block: false, timeout: 5 }), RangeError);
+  assert.throws(() => cond.wait(-2), RangeError);
+  assert.throws(() => ev.wait("1" as never), TypeError);
+  assert.throws(() => barrier.wait(-1), RangeError);
+  // Nothing reached the server: the queue is empty and the lock free.
+  assert.equal(await q.qsize(), 0);
+  assert.equal(await lock.acquire({ block: false }), true);
+  // Good options still work, -1 meaning "forever" for acquire as in CPython.
+  await lock.release();
+  assert.equal(await lock.acquire({ timeout: -1 }), true);
+  await q.put(1, { timeout: 10 });
+  assert.equal(await q.get({ block: false }), 1);
+  assert.equal(await ev.wait(0), false);
+});
+
 Deno.test("_TestRemoteManager: a served queue shared by a putter and a getter with an authkey", async () => {
   const authkey = crypto.getRandomValues(new Uint8Array(32));
   await using server = await QueueManager.serve({

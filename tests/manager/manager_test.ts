@@ -91,11 +91,13 @@ Deno.test("CPython manager tests", async (t) => {
     const workers = [0, 1, 2, 3].map(() =>
       withChild(m, async (child) => {
         const cq = await child.fromToken(q.token) as unknown as typeof q;
-        for (;;) {
-          const item = await cq.get();
+        // 10 items and 4 nulls in all: no worker takes more than 11.
+        for (let i = 0; i < 11; i++) {
+          const item = await cq.get({ timeout: 10_000 });
           await cq.taskDone();
-          if (item === null) break;
+          if (item === null) return;
         }
+        throw new Error("the worker never got its null");
       })
     );
     for (let i = 0; i < 10; i++) await q.put(i);
