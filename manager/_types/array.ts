@@ -3,32 +3,9 @@
 // CPython's typecodes; `q`/`Q`/`l`/`L` hold bigints (a number or a bigint is
 // accepted, a bigint returned), as in `sharedmem`.
 
-type Typed =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+import { checkTypecode, isBig, viewOf } from "../../sharedmem/_typecodes.ts";
 
-const CTORS: Record<string, new (n: number) => Typed> = {
-  b: Int8Array,
-  B: Uint8Array,
-  h: Int16Array,
-  H: Uint16Array,
-  i: Int32Array,
-  I: Uint32Array,
-  l: BigInt64Array,
-  L: BigUint64Array,
-  q: BigInt64Array,
-  Q: BigUint64Array,
-  f: Float32Array,
-  d: Float64Array,
-};
+type Typed = ReturnType<typeof viewOf>;
 
 const RANGES: Record<string, [number, number]> = {
   b: [-128, 127],
@@ -50,23 +27,16 @@ export class SharedArray {
     typecode: string,
     seq: Iterable<unknown> | ArrayLike<unknown> | number,
   ) {
-    const Ctor = CTORS[typecode];
-    if (!Ctor) {
-      throw new TypeError(
-        `Cannot create the array as the typecode must be one of ${
-          Object.keys(CTORS).join(" ")
-        }: received ${String(typecode)}`,
-      );
-    }
-    this.#typecode = typecode;
-    this.#big = Ctor === BigInt64Array || Ctor === BigUint64Array;
+    const code = checkTypecode(typecode);
+    this.#typecode = code;
+    this.#big = isBig(code);
     if (typeof seq === "number") {
       if (!Number.isInteger(seq) || seq < 0) {
         throw new RangeError(
           `Cannot create the array as its size must be an integer >= 0: received ${seq}`,
         );
       }
-      this.#data = new Ctor(seq);
+      this.#data = viewOf(code, seq);
       return;
     }
     if (seq === null || typeof seq !== "object") {
@@ -77,7 +47,7 @@ export class SharedArray {
       );
     }
     const items = Array.from(seq as ArrayLike<unknown>);
-    this.#data = new Ctor(items.length);
+    this.#data = viewOf(code, items.length);
     for (let i = 0; i < items.length; i++) this.#store(i, items[i]);
   }
 
