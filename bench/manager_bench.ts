@@ -24,6 +24,7 @@
  */
 
 import { type Address, SyncManager } from "../manager/mod.ts";
+import { type BenchRow, cpython } from "./_common.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 0.2);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -31,15 +32,7 @@ const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 const WINDOW = 1000;
 const AUTHKEY = "bench-secret";
 
-interface Row {
-  name: string;
-  unit: string;
-  ours: number;
-  anchor: string;
-  anchorValue: number;
-  ratio: number;
-  target: string;
-}
+type Row = BenchRow;
 
 // ---------------------------------------------------------------------------
 // Sub-process modes: a remote server, and a client of the 4-client figure.
@@ -173,22 +166,7 @@ function median(xs: number[]): number {
 // ---------------------------------------------------------------------------
 // Anchors: CPython, raw sockets, bare Worker.
 
-async function python(): Promise<string> {
-  try {
-    const out = await new Deno.Command("pyenv", {
-      args: ["prefix", "3.11.7"],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .output();
-    if (out.code === 0) {
-      return `${new TextDecoder().decode(out.stdout).trim()}/bin/python3`;
-    }
-  } catch {
-    // no pyenv
-  }
-  return "python3";
-}
+const python = cpython;
 
 /** The CPython peer: one command per line in, one JSON line out. */
 class CPythonPeer {

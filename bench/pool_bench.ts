@@ -7,6 +7,7 @@
 // Prints a table (ours, anchor, ratio, target) and writes bench/results/pool.json.
 // Each figure is the median of 3 runs after two warm-up runs (1 run with --quick).
 import { Pool } from "../pool/mod.ts";
+import { type BenchRow, cpython } from "./_common.ts";
 
 const quick = Deno.args.includes("--quick");
 const reps = quick ? 1 : 3;
@@ -15,21 +16,7 @@ const TASKS = new URL("../tests/fixtures/pool_tasks.ts", import.meta.url);
 type Tasks = typeof import("../tests/fixtures/pool_tasks.ts");
 const LIGHT = new URL("../tests/fixtures/pool_light.ts", import.meta.url);
 
-async function python(): Promise<string> {
-  try {
-    const out = await new Deno.Command("pyenv", {
-      args: ["prefix", "3.11.7"],
-      stdout: "piped",
-      stderr: "null",
-    })
-      .output();
-    const prefix = new TextDecoder().decode(out.stdout).trim();
-    if (out.success && prefix) return `${prefix}/bin/python3`;
-  } catch {
-    // no pyenv
-  }
-  return "python3";
-}
+const python = cpython;
 
 async function runJson(
   cmd: string,
@@ -180,15 +167,7 @@ const ours: Record<string, number> = {};
 }
 
 // -------------------------------------------------------------------- report
-interface Row {
-  name: string;
-  unit: string;
-  ours: number;
-  anchor: string;
-  anchorValue: number;
-  ratio: number;
-  target: string;
-}
+type Row = BenchRow;
 const rows: Row[] = [];
 /** Adds a row; `ratio` is ours / anchor (the target says which way is better). */
 function row(

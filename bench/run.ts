@@ -6,17 +6,11 @@
 //   deno task bench                 # all areas
 //   deno task bench connection pool # some areas
 
+import type { BenchRow } from "./_common.ts";
+
 const AREAS = ["connection", "pool", "manager", "sharedmem"];
 
-interface Row {
-  name: string;
-  unit: string;
-  ours: number;
-  anchor: string;
-  anchorValue: number;
-  ratio: number;
-  target: string;
-}
+type Row = BenchRow;
 
 const here = new URL(".", import.meta.url);
 const selected = Deno.args.length > 0 ? Deno.args : AREAS;

@@ -15,6 +15,7 @@
 // Writes bench/results/sharedmem.json. This file is also the Workers' module.
 
 import * as mp from "../sharedmem/mod.ts";
+import { cpython } from "./_common.ts";
 
 const N_INCR = 2_000_000; // per worker
 const N_QUEUE = 1_000_000;
@@ -121,19 +122,7 @@ async function ours(): Promise<
 async function python(): Promise<
   { version: string; incr: number; queueInt: number; queueObj: number }
 > {
-  let exe = "python3";
-  try {
-    const out = await new Deno.Command("pyenv", {
-      args: ["prefix", "3.11.7"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (out.success) {
-      exe = `${new TextDecoder().decode(out.stdout).trim()}/bin/python3`;
-    }
-  } catch {
-    // no pyenv: fall back to python3 on PATH
-  }
+  const exe = await cpython();
   const script = new URL("./py/sharedmem_bench.py", import.meta.url).pathname;
   const out = await new Deno.Command(exe, {
     args: [script, String(PY_N_INCR), String(PY_N_QUEUE), String(ROUNDS)],
