@@ -92,9 +92,9 @@ rows.forEach(({ area, row }, i) => {
   const y = 35 + i * (barH + 6);
   const color = row.ratio >= 1 ? "#2a7" : "#d55";
   parts.push(
-    `<text x="${left - 8}" y="${y + 13}" text-anchor="end">${
-      esc(`${area}: ${row.name} vs ${row.anchor}`)
-    }</text>`,
+    `<text x="${left - 8}" y="${y + 13}" text-anchor="end"><title>${
+      esc(`vs ${row.anchor}`)
+    }</title>${esc(short(`${area}: ${row.name}`))}</text>`,
     `<rect x="${x(minRatio)}" y="${y}" width="${
       Math.max(1, x(row.ratio) - x(minRatio))
     }" height="${barH}" fill="${color}"/>`,
