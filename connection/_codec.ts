@@ -153,12 +153,6 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
-/**
- * The same as {@linkcode encode} (kept for the manager protocol, which
- * imported it when the check was slower).
- */
-export const encodeFlat: (value: unknown) => Uint8Array = encode;
-
 /** Turns Node Buffers from the decoder into plain Uint8Arrays; finds 0xc1. */
 function normalize(v: unknown, depth: number): unknown {
   if (v === null || typeof v !== "object") return v;
