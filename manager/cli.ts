@@ -103,7 +103,23 @@ export async function main(args: string[]): Promise<CliResult> {
   return { server };
 }
 
+const USAGE =
+  `Usage: deno run -A manager/cli.ts [--module ./types.ts]... [--address HOST:PORT|PATH]
+       [--authkey KEY (or env MPROC_AUTHKEY)] [--stdin-eof]
+Serves SyncManager's types and those registered by each --module; prints
+{"address": ..., "epoch": ...} once listening; stops on SIGINT/SIGTERM.`;
+
 if (import.meta.main) {
-  const { server } = await main(Deno.args);
-  await server.closed;
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  let running: CliResult;
+  try {
+    running = await main(Deno.args);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+  await running.server.closed;
 }
