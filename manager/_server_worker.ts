@@ -6,7 +6,6 @@
 
 import { BUILTIN_SPECS } from "./_builtins.ts";
 import { allRegistrations, type TypeSpec } from "./_registry.ts";
-import { PortConn } from "./_port_conn.ts";
 import { ManagerServer } from "./server.ts";
 
 let server: ManagerServer | undefined;
@@ -17,7 +16,6 @@ self.onmessage = async (e: MessageEvent) => {
     address?: unknown;
     authkey?: Uint8Array;
     module?: string;
-    port?: MessagePort;
   };
   if (msg.kind === "start") {
     try {
@@ -25,11 +23,11 @@ self.onmessage = async (e: MessageEvent) => {
       const registry = new Map<string, TypeSpec>(BUILTIN_SPECS);
       for (const [k, v] of allRegistrations) registry.set(k, v);
       server = ManagerServer.listen(registry, {
-        ...(msg.address !== undefined ? { address: msg.address as never } : {}),
+        ...(msg.address !== undefined
+          ? { address: msg.address as never }
+          : { family: "AF_UNIX" as const }),
         ...(msg.authkey ? { authkey: msg.authkey } : {}),
       });
-      // The starting thread's own client link: a private port, no handshake.
-      if (msg.port) server.serveConnection(new PortConn(msg.port));
       self.postMessage({
         kind: "ready",
         address: server.address,

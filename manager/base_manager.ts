@@ -22,7 +22,6 @@ import {
   type TypeSpec,
 } from "./_registry.ts";
 import type { ConnLike } from "./_conn.ts";
-import { PortConn } from "./_port_conn.ts";
 import { Session } from "./_session.ts";
 import {
   bindSession,
@@ -48,7 +47,7 @@ export type { ManagerStats, RegisterOptions };
  * ```
  */
 export interface StartOptions {
-  /** Where the server listens; default: 127.0.0.1 with an ephemeral port. */
+  /** Where the server listens; default: a Unix socket in a fresh private (0700) temp dir, as CPython. Give a TCP address for other machines. */
   address?: Address;
   /** The key clients must know; default: 32 random bytes (see `manager.authkey`). */
   authkey?: Uint8Array | string;
@@ -280,7 +279,6 @@ export class BaseManager implements AsyncDisposable {
     const worker = new Worker(new URL("./_server_worker.ts", import.meta.url), {
       type: "module",
     });
-    const { port1, port2 } = new MessageChannel();
     let reply: WorkerReply;
     try {
       reply = await new Promise<WorkerReply>((resolve, reject) => {
@@ -299,9 +297,7 @@ export class BaseManager implements AsyncDisposable {
             address,
             authkey,
             module: module === undefined ? undefined : String(module),
-            port: port2,
           },
-          [port2],
         );
       });
       if (reply.kind !== "ready") {
@@ -313,14 +309,22 @@ export class BaseManager implements AsyncDisposable {
         );
       }
     } catch (e) {
-      port1.close();
       worker.terminate();
       throw e;
     }
     const m = new cls() as InstanceType<T>;
     m.#started = { worker };
-    const link = new PortConn(port1);
-    // The port gets no end of stream if the server Worker dies: close it then.
+    // The starting thread connects over the server's own socket (a Unix
+    // socket unless an address was given): between two threads of this VM a
+    // Unix socket round trip is much cheaper than a MessagePort wake-up.
+    let link: ConnLike;
+    try {
+      link = await Client(reply.address, { authkey });
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    }
+    // An uncaught error in the server Worker: drop the link rather than wait.
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       link.close();

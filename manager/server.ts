@@ -37,6 +37,11 @@ import { construct, publicMethods, type TypeSpec } from "./_registry.ts";
 export interface ManagerServerOptions {
   /** Where to listen; default: 127.0.0.1 with an ephemeral port. */
   address?: Address;
+  /**
+   * With no address: `"AF_UNIX"` listens on a fresh socket path in a
+   * private temp dir (what `start()` uses, as CPython's managers do).
+   */
+  family?: "AF_INET" | "AF_INET6" | "AF_UNIX";
   /** The key clients must prove they know; without one, any client may connect. */
   authkey?: Uint8Array | string;
   /** Aborting closes the server. */
@@ -126,11 +131,11 @@ export class ManagerServer implements AsyncDisposable {
     registry: Map<string, TypeSpec>,
     options: ManagerServerOptions = {},
   ): ManagerServer {
-    const { address, authkey, signal } = options;
+    const { address, family, authkey, signal } = options;
     signal?.throwIfAborted();
     const server = new ManagerServer(registry);
     const listener = new Listener({
-      ...(address !== undefined ? { address } : {}),
+      ...(address !== undefined ? { address } : family ? { family } : {}),
       ...(authkey !== undefined ? { authkey } : {}),
     });
     server.#listener = listener;
