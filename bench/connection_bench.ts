@@ -28,6 +28,7 @@
 
 import process from "node:process";
 import { Client, EOFError, Listener } from "../connection/mod.ts";
+import { type BenchRow, cpython } from "./_common.ts";
 
 const PEER_NAME = "connection-bench-peer";
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 1);
@@ -634,22 +635,6 @@ async function rawConnectClose(peer: Peer): Promise<Subject> {
 
 // -- CPython --
 
-async function pythonPath(): Promise<string> {
-  try {
-    const out = await new Deno.Command("pyenv", {
-      args: ["prefix", "3.11.7"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (out.success) {
-      return `${new TextDecoder().decode(out.stdout).trim()}/bin/python3`;
-    }
-  } catch {
-    // no pyenv
-  }
-  return "python3";
-}
-
 /**
  * A CPython scenario driven run by run over stdin (see connection_peer.py),
  * so its runs interleave with the Deno ones.
@@ -768,15 +753,7 @@ async function compare(
   return runs;
 }
 
-interface Row {
-  name: string;
-  unit: string;
-  ours: number;
-  anchor: string;
-  anchorValue: number;
-  ratio: number;
-  target: string;
-}
+type Row = BenchRow;
 
 /**
  * A table row from interleaved runs: the medians of each side, and the
@@ -837,7 +814,7 @@ async function main(): Promise<void> {
   const pinned = await pin();
   const only = Deno.env.get("BENCH_ONLY")?.split(",");
   const want = (k: string) => !only || only.includes(k);
-  const py = await pythonPath();
+  const py = await cpython();
   const rows: Row[] = [];
   const started = performance.now();
   try {
