@@ -378,3 +378,44 @@ export async function spawnChild(
     },
   };
 }
+
+/**
+ * Runs a fixture script under tests/connection/fixtures/ as its own `deno run`
+ * and waits (at most `ms`) for it to exit on its own; kills it otherwise.
+ * Resolves with its exit code and output.
+ */
+export async function runFixtureToExit(
+  name: string,
+  args: string[] = [],
+  ms = 5000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const fixture = new URL(`./fixtures/${name}`, import.meta.url).pathname;
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", "--config", config, fixture, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  try {
+    const status = await deadline(
+      child.status,
+      ms,
+      `${name} ${args.join(" ")} to exit by itself`,
+    );
+    const [stdout, stderr] = await out;
+    return { code: status.code, stdout, stderr };
+  } catch (e) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await child.status;
+    await out;
+    throw e;
+  }
+}

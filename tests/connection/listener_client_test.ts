@@ -16,6 +16,7 @@ import {
   deadline,
   readToEnd,
   rejection,
+  runFixtureToExit,
 } from "./_helpers.ts";
 import { TimeoutError } from "../../errors.ts";
 
@@ -526,37 +527,11 @@ Deno.test("listener: has a 'closed' getter (style.md §8 rule 8: every socket ow
 });
 
 Deno.test("listener: a Listener nobody accepts from does not keep the process alive (keyed and keyless)", async () => {
-  const fixture =
-    new URL("./fixtures/forgotten_listener.ts", import.meta.url).pathname;
-  const config = new URL("../../deno.json", import.meta.url).pathname;
   for (const mode of ["nokey", "key"]) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-check", "--config", config, fixture, mode],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const out = Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
+    const { code, stderr } = await runFixtureToExit("forgotten_listener.ts", [
+      mode,
     ]);
-    try {
-      const status = await deadline(
-        child.status,
-        5000,
-        `process with a ${mode} Listener to exit`,
-      );
-      assert.equal(status.code, 0, (await out)[1]);
-    } catch (e) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-      await child.status;
-      throw e;
-    } finally {
-      await out;
-    }
+    assert.equal(code, 0, stderr);
   }
 });
 

@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import { type Connection, EOFError, Pipe } from "../../connection/mod.ts";
 import { decodeFromPost, encodeForPost } from "../../_transfer.ts";
-import { deadline, rejection, spawnChild } from "./_helpers.ts";
+import {
+  deadline,
+  rejection,
+  runFixtureToExit,
+  spawnChild,
+} from "./_helpers.ts";
 
 Deno.test("pipe: Pipe() is duplex by default", async () => {
   const [a, b] = Pipe();
@@ -198,35 +203,7 @@ Deno.test("pipe: a recv() pending on an end when it is moved away rejects; the m
 });
 
 Deno.test("pipe: Pipe() ends used and left open do not keep the process alive", async () => {
-  const fixture =
-    new URL("./fixtures/forgotten_pipe.ts", import.meta.url).pathname;
-  const config = new URL("../../deno.json", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-check", "--config", config, fixture],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  try {
-    const status = await deadline(
-      child.status,
-      5000,
-      "process with an open Pipe to exit",
-    );
-    const [stdout, stderr] = await out;
-    assert.equal(status.code, 0, stderr);
-    assert.equal(stdout, "x\ny false\n");
-  } catch (e) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    await child.status;
-    await out;
-    throw e;
-  }
+  const { code, stdout, stderr } = await runFixtureToExit("forgotten_pipe.ts");
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "x\ny false\n");
 });
