@@ -3,9 +3,9 @@
 import type { Connection } from "./connection.ts";
 import { AuthenticationError } from "./errors.ts";
 import { hmacSha256 } from "./_sha256.ts";
+import { CHALLENGE, startsWith } from "./_bytes.ts";
 
 const enc = new TextEncoder();
-const CHALLENGE = enc.encode("#CHALLENGE#");
 const WELCOME = enc.encode("#WELCOME#");
 const FAILURE = enc.encode("#FAILURE#");
 /** Random bytes in a 3.12+ challenge. */
@@ -75,10 +75,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
-  return a.length >= prefix.length && prefix.every((b, i) => a[i] === b);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

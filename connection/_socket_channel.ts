@@ -39,6 +39,11 @@ export interface Stream {
   close(): void;
 }
 
+/** The big-endian int32 at `at`. */
+function int32At(b: Uint8Array, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+}
+
 function closedError(): Error {
   return new Deno.errors.BadResource(
     "Cannot use the connection as it is closed",
@@ -113,11 +118,7 @@ export class SocketChannel implements Channel {
     const have = this.#end - this.#start;
     let size = this.#buf.length;
     if (size < READ_BUFFER) {
-      const h = have >= 4
-        ? ((this.#buf[this.#start]! << 24) |
-          (this.#buf[this.#start + 1]! << 16) |
-          (this.#buf[this.#start + 2]! << 8) | this.#buf[this.#start + 3]!)
-        : 0;
+      const h = have >= 4 ? int32At(this.#buf, this.#start) : 0;
       if (this.#lastReadFull || h < 0 || h + 12 > size) size = READ_BUFFER;
     }
     if (
@@ -181,14 +182,12 @@ export class SocketChannel implements Channel {
     const s = this.#start;
     const have = this.#end - s;
     if (have < 4) return undefined;
-    let n = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+    let n = int32At(b, s);
     let hs = 4;
     if (n === -1) {
       if (have < 12) return undefined;
-      const hi = ((b[s + 4]! << 24) | (b[s + 5]! << 16) | (b[s + 6]! << 8) |
-        b[s + 7]!) >>> 0;
-      const lo = ((b[s + 8]! << 24) | (b[s + 9]! << 16) | (b[s + 10]! << 8) |
-        b[s + 11]!) >>> 0;
+      const hi = int32At(b, s + 4) >>> 0;
+      const lo = int32At(b, s + 8) >>> 0;
       n = hi * 2 ** 32 + lo;
       hs = 12;
       if (!Number.isSafeInteger(n)) {

@@ -17,8 +17,8 @@ import {
   EOFError,
   ProtocolError,
 } from "./errors.ts";
+import { CHALLENGE, startsWith } from "./_bytes.ts";
 
-const CHALLENGE = new TextEncoder().encode("#CHALLENGE#");
 const TRANSFER_TAG = "@mproc/connection";
 
 /** Internal construction options. */
@@ -31,12 +31,6 @@ export interface ConnectionInit {
   writable?: boolean;
   /** A keyless client: a first frame that is a challenge means the server wants an authkey. */
   expectNoChallenge?: boolean;
-}
-
-function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
-  if (a.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
-  return true;
 }
 
 function checkIndex(name: string, value: number, max: number): void {

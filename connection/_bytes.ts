@@ -1,0 +1,11 @@
+// Byte-string helpers shared by the handshake and the connection.
+
+/** The tag that opens every authentication challenge. */
+export const CHALLENGE: Uint8Array = new TextEncoder().encode("#CHALLENGE#");
+
+/** Whether `a` begins with `prefix`. */
+export function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
+  if (a.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (a[i] !== prefix[i]) return false;
+  return true;
+}
