@@ -37,7 +37,6 @@ import {
 } from "./_sources.ts";
 import {
   type HostMessage,
-  type InitMessage,
   MODE_MAP,
   MODE_STAR,
   type Run,
@@ -49,6 +48,13 @@ import { missingFlagError, workerOptionsEnabled } from "./_permissions.ts";
 import { type Inspection, inspectValue, isDataCloneError } from "./_values.ts";
 import { PoolTerminatedError, WorkerLostError } from "./errors.ts";
 import { Slot } from "./_slot.ts";
+import {
+  initNotSent,
+  type WorkerEvents,
+  type WorkerHandle,
+  type WorkerRuntime,
+} from "./_runtime.ts";
+import { threadRuntime } from "./_thread_runtime.ts";
 import type {
   AnyFn,
   ApplyArgs,
@@ -169,7 +175,12 @@ export interface PoolStats {
 
 type PoolState = "run" | "close" | "terminate";
 
-const WORKER_URL = new URL("./_worker.ts", import.meta.url);
+/** The handle of a worker that could not be spawned (its loss is on the way: what it is sent fails with it). */
+const NO_WORKER: WorkerHandle = {
+  post() {},
+  terminate() {},
+  setRef() {},
+};
 /** Start the other workers this long after the first at the latest (ms). */
 const STAGGER_MS = 40;
 const INHERIT_ALL = {
@@ -306,6 +317,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
   #permissions: Deno.PermissionOptions | undefined;
   #abortGrace: number;
   #transfer: boolean;
+  #runtime: WorkerRuntime = threadRuntime;
   #state: PoolState = "run";
   #workers = new Set<Slot>();
   #spawned = 0;
@@ -447,86 +459,44 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
   // ---------------------------------------------------------------- workers
 
   #spawn(): void {
-    const ch = new MessageChannel();
-    const bellBuf = new SharedArrayBuffer(4);
-    const opts: WorkerOptions & {
-      deno?: { permissions: Deno.PermissionOptions };
-    } = {
-      type: "module",
-      name: `mproc-pool-worker-${++this.#spawned}`,
-    };
-    if (this.#permissions !== undefined) {
-      opts.deno = { permissions: this.#permissions };
-    }
-    const worker = new Worker(WORKER_URL, opts);
-    const w = new Slot(worker, ch.port1, new Int32Array(bellBuf));
+    const w = new Slot();
     this.#workers.add(w);
-    ch.port1.onmessage = (e: MessageEvent) =>
-      this.#onMessage(w, e.data as WorkerMessage);
-    ch.port1.onmessageerror = () =>
-      this.#lost(
-        w,
-        new WorkerLostError("Cannot read a message from a pool worker"),
-      );
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      this.#lost(
-        w,
-        new WorkerLostError(
-          `Cannot finish the task as its worker failed: ${e.message}`,
-        ),
-      );
+    const events: WorkerEvents = {
+      message: (msg) => this.#onMessage(w, msg),
+      lost: (error) => this.#lost(w, error),
     };
-    worker.onmessageerror = () =>
-      this.#lost(
-        w,
-        new WorkerLostError("Cannot read a message from a pool worker"),
-      );
+    let enc: { value: unknown; transfer: Transferable[] };
     try {
-      const enc = encodeForPost(this.#initargs);
-      const init: InitMessage = {
-        k: "init",
-        port: ch.port2,
-        bell: bellBuf,
+      enc = encodeForPost(this.#initargs);
+    } catch (err) {
+      w.handle = NO_WORKER;
+      queueMicrotask(() => this.#lost(w, initNotSent(err)));
+      return;
+    }
+    w.handle = this.#runtime.spawn({
+      name: `mproc-pool-worker-${++this.#spawned}`,
+      init: {
         module: this.#module,
         initializer: this.#initializer,
         initargs: enc.value as unknown[],
         initHandles: enc.value !== this.#initargs,
         transfer: this.#transfer,
-      };
-      worker.postMessage(init, [ch.port2, ...enc.transfer]);
-    } catch (err) {
-      // e.g. initargs holding a handle that moves (a Pipe() end): it can
-      // reach one worker only.
-      this.#lost(
-        w,
-        new WorkerLostError(
-          `Cannot finish the task as a pool worker failed to start: the initargs cannot be sent (${
-            (err as Error)?.message ?? String(err)
-          })`,
-          { cause: err },
-        ),
-      );
-    }
+      },
+      initTransfer: enc.transfer,
+      permissions: this.#permissions,
+    }, events);
+    // An idle worker never keeps the process alive (API.md §9).
+    w.handle.setRef(false);
   }
 
   #kill(w: Slot): void {
     if (w.dead) return;
-    w.dead = true;
-    if (w.grace !== undefined) clearTimeout(w.grace);
-    w.port.onmessage = null;
-    w.port.close();
-    w.worker.terminate();
+    w.kill();
     this.#workers.delete(w);
   }
 
   #post(w: Slot, msg: HostMessage, transfer: Transferable[] = []): void {
-    // Wrapped in a Map: node:worker_threads' receiveMessageOnPort (used by an
-    // idle worker) walks every own property of a message, which would cost a
-    // pass over every item; it does not look inside Maps.
-    w.port.postMessage(new Map([[0, msg]]), transfer);
-    Atomics.add(w.bell, 0, 1);
-    Atomics.notify(w.bell, 0);
+    w.handle.post(msg, transfer);
   }
 
   #onMessage(w: Slot, msg: WorkerMessage): void {
@@ -590,8 +560,8 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     let items = 0;
     for (const res of results) {
       items += res.n;
-      const ir = w.inflight[w.head];
-      if (!ir || ir.job.id !== res.j) {
+      const ir = w.ack(res);
+      if (!ir) {
         this.#lost(
           w,
           new WorkerLostError(
@@ -599,31 +569,6 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
           ),
         );
         return;
-      }
-      ir.done += res.n;
-      w.items -= res.n;
-      if (ir.done >= ir.n) {
-        w.inflight[w.head++] = undefined;
-        w.chunksDone += ir.chunks;
-        if (w.head === w.inflight.length) {
-          w.inflight.length = 0;
-          w.head = 0;
-        }
-      }
-      let left = res.n;
-      while (left > 0 && w.bHead < w.batches.length) {
-        const b = w.batches[w.bHead]!;
-        if (b <= left) {
-          left -= b;
-          w.bHead++;
-        } else {
-          w.batches[w.bHead] = b - left;
-          left = 0;
-        }
-      }
-      if (w.bHead === w.batches.length) {
-        w.batches.length = 0;
-        w.bHead = 0;
       }
       this.#deliver(ir.job, res);
     }
@@ -639,12 +584,8 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
       const per = t / items;
       this.#est = this.#est === undefined ? per : this.#est * 0.7 + per * 0.3;
     }
+    w.settle();
     if (w.items === 0) {
-      w.exclusive = false;
-      if (w.grace !== undefined) {
-        clearTimeout(w.grace);
-        w.grace = undefined;
-      }
       if (this.#maxtasks !== undefined && w.chunksDone >= this.#maxtasks) {
         this.#kill(w);
         this.#replace();
@@ -676,7 +617,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
   #lost(w: Slot, error: Error): void {
     if (w.dead) return;
     const wasReady = w.ready;
-    const runs = w.inflight.slice(w.head);
+    const runs = w.unstarted();
     this.#kill(w);
     if (!wasReady && this.#state !== "terminate") {
       // A worker that cannot start would fail again: stop instead of looping.
@@ -695,7 +636,6 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     const retry: Source[] = [];
     let running = true;
     for (const ir of runs) {
-      if (!ir) continue;
       let from = ir.s + ir.done;
       const end = ir.s + ir.n;
       if (running) {
@@ -924,18 +864,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
       if (!runs.length) return;
       this.#post(w, { k: "run", b: runs });
     }
-    let items = 0;
-    for (let i = 0; i < runs.length; i++) {
-      const r = runs[i]!;
-      const n = lengths[i]!;
-      items += n;
-      const chunks = Math.ceil(n / r.c);
-      w.chunksSent += chunks;
-      w.inflight.push({ job: jobs[i]!, s: r.s, n, done: 0, chunks, run: r });
-    }
-    w.items += items;
-    w.batches.push(items);
-    if (exclusive) w.exclusive = true;
+    w.sent(runs, jobs, lengths, exclusive);
   }
 
   #hasQueued(): boolean {
@@ -984,10 +913,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     this.#qHead = 0;
     this.#counted = 0;
     for (const w of [...this.#workers]) {
-      for (let i = w.head; i < w.inflight.length; i++) {
-        const ir = w.inflight[i];
-        if (ir) failed.add(ir.job);
-      }
+      for (const ir of w.unstarted()) failed.add(ir.job);
       this.#kill(w);
     }
     for (const job of failed) job.fail(error);
@@ -1009,11 +935,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     src.cancel();
     const reason = cloneableReason(why);
     for (const w of this.#workers) {
-      let holds = false;
-      for (let i = w.head; i < w.inflight.length; i++) {
-        if (w.inflight[i]?.job === job) holds = true;
-      }
-      if (!holds) continue;
+      if (!w.holds(job)) continue;
       this.#post(w, { k: "abort", j: job.id, reason });
       if (w.grace === undefined && this.#abortGrace !== Infinity) {
         w.grace = setTimeout(() => {
