@@ -130,7 +130,7 @@ class ThreadWorker implements WorkerHandle {
   setRef(ref: boolean): void {
     if (ref === this.#ref || this.#dead) return;
     this.#ref = ref;
-    void workerRef; // wired in the next commit
+    workerRef?.call(this.#worker, ref);
   }
 }
 

@@ -34,3 +34,24 @@ Deno.test("A task module that starts a Pool of itself at top level is refused in
   );
   assert.equal(r.code, 0);
 });
+
+for (const mode of ["idle", "pending", "permissions"]) {
+  Deno.test(
+    `A script that ends with its Pool ${
+      mode === "pending"
+        ? "still running a task"
+        : mode === "idle"
+        ? "idle"
+        : "idle (workers with permissions)"
+    } exits by itself (API.md §9)`,
+    async () => {
+      const script = new URL("../fixtures/pool_forgotten.ts", import.meta.url);
+      const r = await runScript(script, { args: [mode], ms: 30_000 });
+      assert.ok(r.exited, `the script did not exit: ${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^sqr 49$/m);
+      // a pending task keeps the process alive until it settles
+      if (mode === "pending") assert.match(r.stdout, /^late number$/m);
+    },
+  );
+}
