@@ -12,11 +12,7 @@ import {
   decodeFromPostSync,
   encodeForPost,
 } from "../_transfer.ts";
-import {
-  AsyncResult,
-  type AsyncResultCallbacks,
-  settle,
-} from "./async_result.ts";
+import { AsyncResult, settle } from "./async_result.ts";
 import { checkChunksize, defaultChunksize, readAhead } from "./_chunks.ts";
 import {
   ApplyGroup,
@@ -44,8 +40,9 @@ import {
   type RunResult,
   type WorkerMessage,
 } from "./_protocol.ts";
-import { missingFlagError, workerOptionsEnabled } from "./_permissions.ts";
 import { type Inspection, inspectValue, isDataCloneError } from "./_values.ts";
+import { checkPoolOptions, fnName } from "./_options.ts";
+import type { PoolOptions, PoolStats, TaskOptions } from "./options.ts";
 import { PoolTerminatedError, WorkerLostError } from "./errors.ts";
 import { Slot } from "./_slot.ts";
 import {
@@ -64,115 +61,6 @@ import type {
   TaskResult,
 } from "./task_types.ts";
 
-/**
- * Options of the {@link Pool} constructor.
- *
- * @example Usage
- * ```ts
- * import { Pool, type PoolOptions } from "@mproc/multiprocessing/pool";
- *
- * const options: PoolOptions = { processes: 2, maxtasksperchild: 100 };
- * await using pool = new Pool("data:text/javascript,export const f = () => 1;", options);
- * console.assert(pool.processes === 2);
- * ```
- */
-export interface PoolOptions {
-  /**
-   * Number of workers.
-   *
-   * @default {navigator.hardwareConcurrency}
-   */
-  processes?: number;
-  /** Name of an export of the task module run once in each new worker (awaited). */
-  initializer?: string;
-  /**
-   * Arguments of the initializer.
-   *
-   * @default {[]}
-   */
-  initargs?: unknown[];
-  /** Replace a worker after it ran this many tasks (chunks); unlimited when unset. */
-  maxtasksperchild?: number;
-  /** Aborting it terminates the pool. */
-  signal?: AbortSignal;
-  /**
-   * Deno permissions of the workers (`Worker` `deno.permissions`): `"none"`,
-   * `"inherit"`, or an object such as `{ net: false, write: false }` in which
-   * the kinds left out are inherited from the main thread (unlike a bare
-   * Worker, where they would be denied — the workers must at least read the
-   * task module). Deno 2.9 needs `--unstable-worker-options` for it.
-   */
-  permissions?: Deno.PermissionOptions;
-  /**
-   * Milliseconds a running task gets after its `signal` aborted before its
-   * worker is terminated and replaced; `Infinity` never terminates it.
-   *
-   * @default {1000}
-   */
-  abortGrace?: number;
-  /**
-   * Transfer (rather than copy) the ArrayBuffers found in task arguments and
-   * results; the sender's buffers are detached.
-   *
-   * @default {false}
-   */
-  transfer?: boolean;
-}
-
-/**
- * Options of {@link Pool.applyAsync}, {@link Pool.mapAsync} and {@link Pool.starmapAsync}.
- *
- * @example Usage
- * ```ts
- * import { Pool, type TaskOptions } from "@mproc/multiprocessing/pool";
- *
- * await using pool = new Pool("data:text/javascript,export const sqr = (x) => x * x;", { processes: 1 });
- * const seen: number[] = [];
- * const options: TaskOptions<unknown> = { callback: (v) => seen.push(v as number) };
- * await pool.applyAsync("sqr", [3], options);
- * console.assert(seen[0] === 9);
- * ```
- */
-export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
-  /**
-   * Cancels the task: a queued task never runs; a running one sees the abort
-   * through {@link taskSignal} in the worker and, if still running after
-   * `abortGrace` ms, its worker is terminated. The result rejects with
-   * `signal.reason`.
-   */
-  signal?: AbortSignal;
-}
-
-/**
- * Counters for progress and monitoring, from {@link Pool.stats}.
- *
- * @example Usage
- * ```ts
- * import { Pool, type PoolStats } from "@mproc/multiprocessing/pool";
- *
- * await using pool = new Pool("data:text/javascript,export const sqr = (x) => x * x;", { processes: 1 });
- * const results = pool.imap("sqr", [1, 2, 3, 4]);
- * for await (const _ of results) {
- *   const s: PoolStats = pool.stats();
- *   console.assert(s.completed >= 1 && s.failed === 0);
- * }
- * ```
- */
-export interface PoolStats {
-  /** Configured worker count. */
-  processes: number;
-  /** Workers alive now (starting or ready). */
-  workers: number;
-  /** Items waiting to be sent to a worker (lazy `imap` input not read yet is not counted). */
-  queued: number;
-  /** Items sent to workers and not finished yet. */
-  running: number;
-  /** Items finished successfully. */
-  completed: number;
-  /** Items that failed (thrown, worker lost, aborted while running). */
-  failed: number;
-}
-
 type PoolState = "run" | "close" | "terminate";
 
 /** The handle of a worker that could not be spawned (its loss is on the way: what it is sent fails with it). */
@@ -183,18 +71,6 @@ const NO_WORKER: WorkerHandle = {
 };
 /** Start the other workers this long after the first at the latest (ms). */
 const STAGGER_MS = 40;
-const INHERIT_ALL = {
-  env: "inherit",
-  ffi: "inherit",
-  import: "inherit",
-  net: "inherit",
-  read: "inherit",
-  run: "inherit",
-  sys: "inherit",
-  write: "inherit",
-} as Deno.PermissionOptionsObject;
-/** The longest delay setTimeout accepts (ms). */
-const MAX_DELAY = 2 ** 31 - 1;
 /** Aim for this much work per batch of runs sent to a worker. */
 const TARGET_BATCH_MS = 2;
 /** At most this many items per batch. */
@@ -206,38 +82,6 @@ const MAX_BATCH = 16384;
  * shared-queue behaviour, completion order for imapUnordered).
  */
 const PREFETCH_BELOW_MS = 0.5;
-
-function resolveModule(module: string | URL): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module !== "string" || module === "") {
-    throw new TypeError(
-      "Cannot create a pool as the module is not a URL or a non-empty string",
-    );
-  }
-  if (/^[a-zA-Z][a-zA-Z\d+.-]+:/.test(module)) return new URL(module).href;
-  if (module.startsWith("/")) return new URL(`file://${module}`).href;
-  return new URL(module, `file://${Deno.cwd()}/`).href;
-}
-
-function fnName(fn: unknown): string {
-  if (typeof fn === "string") {
-    if (fn === "") {
-      throw new TypeError("Cannot run a task as the function name is empty");
-    }
-    return fn;
-  }
-  if (typeof fn === "function") {
-    if (!fn.name) {
-      throw new TypeError(
-        "Cannot run an anonymous function: pass an export of the task module or its name",
-      );
-    }
-    return fn.name;
-  }
-  throw new TypeError(
-    `Cannot run a task as fn is not a function or a name: received ${typeof fn}`,
-  );
-}
 
 function cloneableReason(reason: unknown): unknown {
   try {
@@ -350,75 +194,15 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    */
   constructor(module: string | URL, options: PoolOptions = {}) {
     assertNotImporting("Pool");
-    const {
-      processes = navigator.hardwareConcurrency || 1,
-      initializer,
-      initargs = [],
-      maxtasksperchild,
-      signal,
-      permissions,
-      abortGrace = 1000,
-      transfer = false,
-    } = options;
-    if (!Number.isInteger(processes) || processes < 1) {
-      throw new RangeError(
-        `Cannot create a pool of ${
-          String(processes)
-        } processes: it must be a positive integer`,
-      );
-    }
-    if (
-      maxtasksperchild !== undefined &&
-      (typeof maxtasksperchild !== "number" ||
-        !Number.isInteger(maxtasksperchild) || maxtasksperchild < 1)
-    ) {
-      throw new RangeError(
-        `Cannot use maxtasksperchild ${
-          String(maxtasksperchild)
-        }: it must be a positive integer`,
-      );
-    }
-    if (
-      initializer !== undefined &&
-      (typeof initializer !== "string" || initializer === "")
-    ) {
-      throw new TypeError(
-        "Cannot use the initializer as it is not the name of an export of the task module",
-      );
-    }
-    if (!Array.isArray(initargs)) {
-      throw new TypeError("Cannot use initargs as it is not an array");
-    }
-    if (
-      typeof abortGrace !== "number" || !(abortGrace >= 0) ||
-      (abortGrace > MAX_DELAY && abortGrace !== Infinity)
-    ) {
-      throw new RangeError(
-        `Cannot use abortGrace ${
-          String(abortGrace)
-        }: it must be a number of ms from 0 to ${MAX_DELAY}, or Infinity`,
-      );
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError("Cannot use the signal as it is not an AbortSignal");
-    }
-    initargs.forEach((a, i) =>
-      inspectValue(a, `initargs[${i}]`, null, { handles: false })
-    );
-    if (permissions !== undefined && workerOptionsEnabled() === false) {
-      throw missingFlagError();
-    }
-    signal?.throwIfAborted();
-    this.#module = resolveModule(module);
+    const o = checkPoolOptions(module, options);
+    const { processes, signal, transfer } = o;
+    this.#module = o.module;
     this.#processes = processes;
-    this.#initializer = initializer;
-    this.#initargs = initargs;
-    this.#maxtasks = maxtasksperchild;
-    this.#permissions =
-      permissions === undefined || typeof permissions === "string"
-        ? permissions
-        : { ...INHERIT_ALL, ...permissions };
-    this.#abortGrace = abortGrace;
+    this.#initializer = o.initializer;
+    this.#initargs = o.initargs;
+    this.#maxtasks = o.maxtasksperchild;
+    this.#permissions = o.permissions;
+    this.#abortGrace = o.abortGrace;
     this.#transfer = transfer;
     this.#host = {
       kick: () => this.#dispatch(),
@@ -763,7 +547,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
               jobs.push(group);
             }
             try {
-              group.add(src, transfer);
+              group.add(src.job, src.take(1, 1, transfer)!);
             } catch (err) {
               src.job.fail(err);
               src.cancel();
