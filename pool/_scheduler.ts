@@ -81,6 +81,9 @@ export class Scheduler {
   #runtime: WorkerRuntime;
   #state: PoolState = "run";
   #workers = new Set<Slot>();
+  /** Retired workers draining an aborted task's grace period. */
+  #draining = new Set<Slot>();
+  #holds = 0;
   #spawned = 0;
   #queue: Source[] = [];
   #qHead = 0;
@@ -138,6 +141,21 @@ export class Scheduler {
   /** The pool's state. */
   get state(): PoolState {
     return this.#state;
+  }
+
+  /**
+   * Keeps the pool from finishing (close() + join()) until the returned
+   * release is called: a submission on its way (its function being checked).
+   */
+  hold(): () => void {
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      this.#maybeFinish();
+    };
   }
 
   /** A fresh job id. */
@@ -210,6 +228,22 @@ export class Scheduler {
     if (w.dead) return;
     w.kill();
     this.#workers.delete(w);
+    this.#draining.delete(w);
+  }
+
+  /**
+   * Takes a worker whose running task was aborted out of service: it drains
+   * its grace period on the side (then is terminated, or stops when the task
+   * ends) while a replacement serves, so `processes` workers keep serving.
+   */
+  #retire(w: Slot): void {
+    if (w.retired) return;
+    w.retired = true;
+    this.#workers.delete(w);
+    this.#draining.add(w);
+    // nobody waits for it any more: it must not keep the process alive
+    w.handle.setRef(false);
+    this.#replace();
   }
 
   #post(w: Slot, msg: HostMessage, transfer: Transferable[] = []): void {
@@ -303,7 +337,11 @@ export class Scheduler {
     }
     w.settle();
     if (w.items === 0) {
-      if (this.#maxtasks !== undefined && w.chunksDone >= this.#maxtasks) {
+      if (w.retired) {
+        this.#kill(w);
+      } else if (
+        this.#maxtasks !== undefined && w.chunksDone >= this.#maxtasks
+      ) {
         this.#kill(w);
         this.#replace();
       }
@@ -378,7 +416,7 @@ export class Scheduler {
       this.#queue.splice(this.#qHead, 0, ...retry);
       for (const r of retry) this.#counted += r.queued;
     }
-    this.#replace();
+    if (!w.retired) this.#replace(); // a retired one was replaced already
     this.#dispatch();
     this.#maybeFinish();
   }
@@ -474,20 +512,26 @@ export class Scheduler {
             exclusive = true;
           } else if (src instanceof ApplySource) {
             // Consecutive applies of one function share one run.
-            if (!group || group.fn !== src.job.fn) {
-              group = new ApplyGroup(++this.#jobId, src.job.fn);
-              runs.push(group.run);
-              jobs.push(group);
-            }
+            let one: Run | null = null;
             try {
-              group.add(src.job, src.take(1, 1, transfer)!);
+              one = src.take(1, 1, transfer);
             } catch (err) {
+              // an argument that cannot be sent (a closed Pipe() end, …):
+              // that task fails; no (empty) run goes out for it
               src.job.fail(err);
               src.cancel();
             }
+            if (one) {
+              if (!group || group.fn !== src.job.fn) {
+                group = new ApplyGroup(++this.#jobId, src.job.fn);
+                runs.push(group.run);
+                jobs.push(group);
+              }
+              group.add(src.job, one);
+              items++;
+              chunks++;
+            }
             this.#counted--;
-            items++;
-            chunks++;
             i = this.#drop(i);
             continue;
           }
@@ -594,13 +638,13 @@ export class Scheduler {
   }
 
   #maybeFinish(): void {
-    if (this.#state !== "close" || this.#finished) return;
+    if (this.#state !== "close" || this.#finished || this.#holds > 0) return;
     if (this.#hasQueued()) return;
     for (const w of this.#workers) if (w.items > 0 || w.chain) return;
     this.#finished = true;
     clearTimeout(this.#stagger);
     this.#stagger = undefined;
-    for (const w of [...this.#workers]) this.#kill(w);
+    for (const w of [...this.#workers, ...this.#draining]) this.#kill(w);
     this.#unlistenPool?.();
     this.#unlistenPool = undefined;
     this.#wakeJoin();
@@ -629,7 +673,7 @@ export class Scheduler {
     this.#queue = [];
     this.#qHead = 0;
     this.#counted = 0;
-    for (const w of [...this.#workers]) {
+    for (const w of [...this.#workers, ...this.#draining]) {
       for (const ir of w.unstarted()) failed.add(ir.job);
       this.#kill(w);
     }
@@ -641,6 +685,7 @@ export class Scheduler {
     this.#counted -= src.queued;
     src.cancel();
     const reason = cloneableReason(why);
+    const retire: Slot[] = [];
     for (const w of this.#workers) {
       if (!w.holds(job)) continue;
       this.#post(w, { k: "abort", j: job.id, reason });
@@ -654,8 +699,11 @@ export class Scheduler {
             ),
           );
         }, this.#abortGrace);
+        Deno.unrefTimer(w.grace);
+        retire.push(w);
       }
     }
+    for (const w of retire) this.#retire(w);
     this.#dispatch();
     this.#maybeFinish();
   }

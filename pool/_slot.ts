@@ -39,6 +39,8 @@ export class Slot {
   /** Chunks sent / answered (maxtasksperchild). */
   chunksSent = 0;
   chunksDone = 0;
+  /** Out of service: draining an aborted task's grace period (replaced already). */
+  retired = false;
   /** Holds an abortable run: gets nothing else until it is answered. */
   exclusive = false;
   /** Timer that kills the worker after an abort's grace period. */

@@ -8,7 +8,7 @@
 import { assertNotImporting } from "../_import_guard.ts";
 import { AsyncResult, settle } from "./async_result.ts";
 import { checkChunksize, defaultChunksize } from "./_chunks.ts";
-import { ApplyJob, IMapJob, MapJob } from "./_jobs.ts";
+import { ApplyJob, IMapJob, type Job, MapJob } from "./_jobs.ts";
 import {
   ApplySource,
   ArraySource,
@@ -48,8 +48,10 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
  * `AbortSignal`.
  *
  * Functions are named by export name or given as the exported function
- * itself; typing the pool with the module (`Pool<typeof import("./tasks.ts")>`)
- * checks arguments and results. Async task functions are awaited in the
+ * itself (checked: a function that is not the module's export of its name is
+ * refused with a `TypeError`, never run in its stead); typing the pool with
+ * the module (`Pool<typeof import("./tasks.ts")>`) checks arguments and
+ * results. Async task functions are awaited in the
  * worker. A task that throws rejects its own result with a `RemoteError`; a
  * worker that dies (uncaught error, unhandled rejection, `self.close()`,
  * `Deno.exit()`) fails only the tasks it held with {@link WorkerLostError}
@@ -59,8 +61,19 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
  * queue, several per message, sized so that one batch is about 2 ms of work;
  * results come back several per message too.
  *
- * `[Symbol.asyncDispose]` is `close()` + `join()` — it lets queued work
- * finish (CPython's `with Pool()` terminates instead).
+ * `[Symbol.asyncDispose]` is `close()` + `join()` — it waits for queued and
+ * running work to finish (CPython's `with Pool()` terminates instead); call
+ * `terminate()` first to stop at once. An idle pool (nothing queued or
+ * running) never keeps the program alive, so a script that forgets
+ * `close()` still exits.
+ *
+ * Every worker imports the task module. A module that is both the script
+ * and the task module must start its pool under `if (import.meta.main)`:
+ * a Pool started while a worker imports the module throws (instead of every
+ * worker starting a pool of its own).
+ *
+ * Promise-returning methods (and those returning an {@link AsyncResult})
+ * reject, they never throw.
  *
  * @typeParam M The task module's type, e.g. `typeof import("./tasks.ts")`.
  *
@@ -85,6 +98,20 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
  * const n: number = await pool.apply("sqr", [5]);
  * ```
  *
+ * @example One module: the script and its tasks
+ * ```ts ignore
+ * import { Pool } from "@mproc/multiprocessing/pool";
+ *
+ * export function sqr(x: number): number {
+ *   return x * x;
+ * }
+ *
+ * if (import.meta.main) { // the workers import this module too
+ *   await using pool = new Pool<typeof import("./main.ts")>(import.meta.url);
+ *   console.log(await pool.map(sqr, [1, 2, 3]));
+ * }
+ * ```
+ *
  * @example Restricted permissions (run with `--unstable-worker-options`)
  * ```ts ignore
  * import { Pool } from "@mproc/multiprocessing/pool";
@@ -96,7 +123,12 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
  */
 export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
   #processes: number;
+  #module: string;
   #s: Scheduler;
+  /** Functions known to be exports of the task module. */
+  #checked = new WeakSet<object>();
+  /** The task module imported here (to check functions passed by reference). */
+  #exports: Promise<Record<string, unknown>> | undefined;
 
   /**
    * Starts `processes` workers that import `module`.
@@ -114,6 +146,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     assertNotImporting("Pool");
     const settings = checkPoolOptions(module, options);
     this.#processes = settings.processes;
+    this.#module = settings.module;
     this.#s = new Scheduler(settings, threadRuntime);
   }
 
@@ -143,6 +176,62 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
   }
 
   /**
+   * Submits `src` once `fn` is known to name an export of the task module:
+   * at once for a name or a function checked before; after the check for a
+   * function met for the first time (meanwhile close() + join() waits).
+   */
+  #submit(
+    fn: unknown,
+    job: Job,
+    src: Source,
+    signal: AbortSignal | undefined,
+  ): void {
+    const check = this.#checkFn(fn);
+    if (!check) return this.#s.submit(job, src, signal);
+    const release = this.#s.hold();
+    check.then(() => {
+      if (job.settled) return src.cancel();
+      if (signal?.aborted) {
+        src.cancel();
+        return job.fail(signal.reason);
+      }
+      if (this.#s.state === "terminate") {
+        src.cancel();
+        return job.fail(new PoolTerminatedError());
+      }
+      this.#s.submit(job, src, signal);
+    }, (err) => {
+      src.cancel();
+      job.fail(err);
+    }).finally(release);
+  }
+
+  /**
+   * A function passed by reference must be the task module's export of its
+   * name: the worker runs that export, so anything else (a local function of
+   * the same name) would run the wrong code. The module is imported here,
+   * once, to compare identities; undefined when nothing needs checking.
+   */
+  #checkFn(fn: unknown): Promise<void> | undefined {
+    if (typeof fn !== "function" || this.#checked.has(fn)) return undefined;
+    const name = fn.name;
+    this.#exports ??= import(this.#module) as Promise<Record<string, unknown>>;
+    return this.#exports.then((mod) => {
+      if (mod[name] !== fn) {
+        throw new TypeError(
+          `Cannot run the function ${name} as it is not the export '${name}' of the task module ${this.#module}: pass that export (imported from the module) or its name`,
+        );
+      }
+      this.#checked.add(fn);
+    }, (err) => {
+      throw new TypeError(
+        `Cannot check that the function ${name} is an export of the task module ${this.#module} as the module cannot be imported here: pass its name instead`,
+        { cause: err },
+      );
+    });
+  }
+
+  /**
    * Runs `fn(...args)` in a worker (CPython's `apply`).
    *
    * @typeParam F The task function (name or export).
@@ -150,9 +239,10 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param args The arguments (structured-cloneable; live handles such as
    * `Pipe()` ends arrive working).
    * @returns A promise of the task's result; it rejects with a `RemoteError`
-   * when the task throws, {@link WorkerLostError} when its worker dies.
-   * @throws {TypeError} When an argument cannot be sent (the message names it).
-   * @throws {Error} When the pool is not running.
+   * when the task throws, {@link WorkerLostError} when its worker dies, a
+   * `TypeError` when an argument cannot be sent (the message names it) or
+   * `fn` is not an export of the task module, an `Error` when the pool is
+   * not running. It never throws.
    *
    * @example Usage
    * ```ts
@@ -179,9 +269,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param fn An export of the task module, by name or the function itself.
    * @param args The argument array, then the options (`callback`,
    * `errorCallback`, `signal`).
-   * @returns The pending result.
-   * @throws {TypeError} When an argument cannot be sent (the message names it).
-   * @throws {Error} When the pool is not running.
+   * @returns The pending result; it rejects (never throws) as {@link Pool.apply}'s promise.
    *
    * @example Usage
    * ```ts
@@ -208,30 +296,39 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     args: unknown[] | undefined,
     options: TaskOptions<unknown> | undefined,
   ): AsyncResult<unknown> {
-    const name = fnName(fn);
-    const a: unknown[] = args === undefined ? [] : args;
-    if (!Array.isArray(a)) {
-      throw new TypeError("Cannot run the task as args is not an array");
-    }
-    this.#checkRunning();
+    const result = new AsyncResult<unknown>(options);
+    let name: string;
+    let a: unknown[];
     const ins: Inspection = { handles: false };
-    for (let i = 0; i < a.length; i++) {
-      const v = a[i];
-      if (
-        v !== null && typeof v !== "number" && typeof v !== "string" &&
-        typeof v !== "boolean" && v !== undefined
-      ) {
-        inspectValue(v, `args[${i}]`, null, ins);
+    try {
+      name = fnName(fn);
+      a = args === undefined ? [] : args;
+      if (!Array.isArray(a)) {
+        throw new TypeError("Cannot run the task as args is not an array");
       }
+      this.#checkRunning();
+      for (let i = 0; i < a.length; i++) {
+        const v = a[i];
+        if (
+          v !== null && typeof v !== "number" && typeof v !== "string" &&
+          typeof v !== "boolean" && v !== undefined
+        ) {
+          inspectValue(v, `args[${i}]`, null, ins);
+        }
+      }
+    } catch (err) {
+      // Promise-returning methods reject, never throw (API.md §9).
+      settle(result, false, err);
+      return result;
     }
     const signal = options?.signal;
-    const result = new AsyncResult<unknown>(options);
     const job = new ApplyJob(this.#s.nextJobId(), name, result);
     if (signal?.aborted) {
       job.fail(signal.reason);
       return result;
     }
-    this.#s.submit(
+    this.#submit(
+      fn,
       job,
       new ApplySource(job, this.#s.host, a, ins.handles),
       signal,
@@ -250,10 +347,10 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param fn An export of the task module, by name or the function itself.
    * @param iterable The items (sync or async iterable).
    * @param chunksize Items per task.
-   * @returns A promise of the results.
-   * @throws {TypeError} When an item cannot be sent (the message names it).
-   * @throws {RangeError} When `chunksize` is not a positive integer.
-   * @throws {Error} When the pool is not running.
+   * @returns A promise of the results. It rejects (never throws) with the
+   * first failure, a `TypeError` when an item cannot be sent (the message
+   * names it), a `RangeError` for a bad `chunksize`, an `Error` when the pool
+   * is not running.
    *
    * @example Usage
    * ```ts
@@ -281,10 +378,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param iterable The items (sync or async iterable).
    * @param chunksize Items per task.
    * @param options `callback`, `errorCallback`, `signal`.
-   * @returns The pending result.
-   * @throws {TypeError} When an item cannot be sent (the message names it).
-   * @throws {RangeError} When `chunksize` is not a positive integer.
-   * @throws {Error} When the pool is not running.
+   * @returns The pending result; it rejects (never throws) as {@link Pool.map}'s promise.
    *
    * @example Usage
    * ```ts
@@ -318,10 +412,8 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param fn An export of the task module, by name or the function itself.
    * @param iterable Argument arrays (sync or async iterable).
    * @param chunksize Items per task.
-   * @returns A promise of the results.
-   * @throws {TypeError} When an item is not an array or cannot be sent.
-   * @throws {RangeError} When `chunksize` is not a positive integer.
-   * @throws {Error} When the pool is not running.
+   * @returns A promise of the results; it rejects (never throws) as
+   * {@link Pool.map}'s, and with a `TypeError` when an item is not an array.
    *
    * @example Usage
    * ```ts
@@ -349,10 +441,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param iterable Argument arrays (sync or async iterable).
    * @param chunksize Items per task.
    * @param options `callback`, `errorCallback`, `signal`.
-   * @returns The pending result.
-   * @throws {TypeError} When an item is not an array or cannot be sent.
-   * @throws {RangeError} When `chunksize` is not a positive integer.
-   * @throws {Error} When the pool is not running.
+   * @returns The pending result; it rejects (never throws) as {@link Pool.starmap}'s promise.
    *
    * @example Usage
    * ```ts
@@ -384,10 +473,21 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     options: TaskOptions<unknown[]> | undefined,
     mode: RunMode,
   ): AsyncResult<unknown[]> {
-    const name = fnName(fn);
-    const cs = checkChunksize(chunksize);
-    this.#checkRunning();
     const result = new AsyncResult<unknown[]>(options);
+    const fail = (err: unknown): AsyncResult<unknown[]> => {
+      settle(result as AsyncResult<unknown>, false, err);
+      return result;
+    };
+    let name: string;
+    let cs: number | undefined;
+    try {
+      name = fnName(fn);
+      cs = checkChunksize(chunksize);
+      this.#checkRunning();
+    } catch (err) {
+      // Promise-returning methods reject, never throw (API.md §9).
+      return fail(err);
+    }
     const signal = options?.signal;
     const start = (items: ArrayLike<unknown>): void => {
       const { numbers, handles } = checkItems(items, mode);
@@ -402,38 +502,38 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
       );
       if (job.settled) return;
       if (signal?.aborted) return job.fail(signal.reason);
-      this.#s.submit(
+      this.#submit(
+        fn,
         job,
         new ArraySource(job, this.#s.host, items, numbers, handles),
         signal,
       );
     };
-    if (Array.isArray(iterable)) {
-      start(iterable);
-    } else if (isSyncIterable(iterable)) {
-      let items: unknown[];
-      try {
-        items = Array.from(iterable);
-      } catch (err) {
-        settle(result as AsyncResult<unknown>, false, err);
-        return result;
+    try {
+      if (Array.isArray(iterable)) {
+        start(iterable);
+      } else if (isSyncIterable(iterable)) {
+        start(Array.from(iterable));
+      } else if (isAsyncIterable(iterable)) {
+        // close() + join() waits for the input to be read and the map run
+        const release = this.#s.hold();
+        (async () => {
+          const items: unknown[] = [];
+          for await (const x of iterable) items.push(x);
+          return items;
+        })().then((items) => {
+          if (this.#s.state === "terminate") {
+            throw new PoolTerminatedError(
+              "Cannot run the map as the pool was terminated while its input was read",
+            );
+          }
+          start(items);
+        }).catch(fail).finally(release);
+      } else {
+        throw new TypeError("Cannot map over the input as it is not iterable");
       }
-      start(items);
-    } else if (isAsyncIterable(iterable)) {
-      (async () => {
-        const items: unknown[] = [];
-        for await (const x of iterable) items.push(x);
-        return items;
-      })().then((items) => {
-        if (this.#s.state !== "run") {
-          throw new PoolTerminatedError(
-            "Cannot run the map as the pool stopped while its input was read",
-          );
-        }
-        start(items);
-      }).catch((err) => settle(result as AsyncResult<unknown>, false, err));
-    } else {
-      throw new TypeError("Cannot map over the input as it is not iterable");
+    } catch (err) {
+      return fail(err);
     }
     return result;
   }
@@ -450,7 +550,9 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param fn An export of the task module, by name or the function itself.
    * @param iterable The items (sync or async iterable, possibly infinite).
    * @param chunksize Items per task (default 1).
-   * @returns An async iterator of the results.
+   * @returns An async iterator of the results (`next()` rejects when `fn`
+   * is not an export of the task module).
+   * @throws {TypeError} When `fn` is not a name or a named function, or the input is not iterable.
    * @throws {RangeError} When `chunksize` is not a positive integer.
    * @throws {Error} When the pool is not running.
    *
@@ -485,7 +587,9 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param fn An export of the task module, by name or the function itself.
    * @param iterable The items (sync or async iterable, possibly infinite).
    * @param chunksize Items per task (default 1).
-   * @returns An async iterator of the results.
+   * @returns An async iterator of the results (`next()` rejects when `fn`
+   * is not an export of the task module).
+   * @throws {TypeError} When `fn` is not a name or a named function, or the input is not iterable.
    * @throws {RangeError} When `chunksize` is not a positive integer.
    * @throws {Error} When the pool is not running.
    *
@@ -546,7 +650,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
       throw new TypeError("Cannot map over the input as it is not iterable");
     }
     job.source = src;
-    this.#s.submit(job, src, undefined);
+    this.#submit(fn, job, src, undefined);
     return job;
   }
 
@@ -614,8 +718,8 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * Resolves when every worker is gone, after {@link Pool.close} (once all
    * work is done) or {@link Pool.terminate} (CPython's `join`).
    *
-   * @returns A promise that resolves when the pool has shut down.
-   * @throws {Error} When the pool is still running (call close() or terminate() first).
+   * @returns A promise that resolves when the pool has shut down; it
+   * rejects when the pool is still running (call close() or terminate() first).
    *
    * @example Usage
    * ```ts
@@ -628,8 +732,10 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    */
   join(): Promise<void> {
     if (this.#s.state === "run") {
-      throw new Error(
-        "Cannot join the pool as it is still running: call close() or terminate() first",
+      return Promise.reject(
+        new Error(
+          "Cannot join the pool as it is still running: call close() or terminate() first",
+        ),
       );
     }
     return this.#s.finished();
