@@ -76,6 +76,9 @@ export class Scheduler {
   #initargs: unknown[];
   #maxtasks: number | undefined;
   #permissions: Deno.PermissionOptions | undefined;
+  #memoryLimitMb: number | undefined;
+  /** Workers killed whose process has not been reaped yet (join waits for them). */
+  #exits = new Set<Promise<void>>();
   #abortGrace: number;
   #transfer: boolean;
   #runtime: WorkerRuntime;
@@ -110,6 +113,7 @@ export class Scheduler {
     this.#initargs = settings.initargs;
     this.#maxtasks = settings.maxtasksperchild;
     this.#permissions = settings.permissions;
+    this.#memoryLimitMb = settings.memoryLimitMb;
     this.#abortGrace = settings.abortGrace;
     this.#transfer = transfer;
     this.#host = {
@@ -170,6 +174,7 @@ export class Scheduler {
     return {
       processes: this.#processes,
       workers: this.#workers.size,
+      pids: [...this.#workers].flatMap((w) => w.handle.pid ?? []),
       queued: this.#counted,
       running,
       completed: this.#completed,
@@ -187,8 +192,10 @@ export class Scheduler {
 
   /** Resolves once every worker is gone (after close() and the work, or terminate()). */
   finished(): Promise<void> {
-    if (this.#finished) return Promise.resolve();
-    return new Promise((resolve) => this.#joinWaiters.push(resolve));
+    const reaped = () => Promise.all(this.#exits).then(() => {});
+    if (this.#finished) return reaped();
+    return new Promise<void>((resolve) => this.#joinWaiters.push(resolve))
+      .then(reaped);
   }
 
   // ---------------------------------------------------------------- workers
@@ -219,6 +226,7 @@ export class Scheduler {
       },
       initTransfer: enc.transfer,
       permissions: this.#permissions,
+      memoryLimitMb: this.#memoryLimitMb,
     }, events);
     // An idle worker never keeps the process alive (API.md §9).
     w.handle.setRef(false);
@@ -226,6 +234,11 @@ export class Scheduler {
 
   #kill(w: Slot): void {
     if (w.dead) return;
+    const exited = w.handle.exited;
+    if (exited) {
+      this.#exits.add(exited);
+      exited.then(() => this.#exits.delete(exited));
+    }
     w.kill();
     this.#workers.delete(w);
     this.#draining.delete(w);
@@ -607,7 +620,8 @@ export class Scheduler {
       const okLengths: number[] = [];
       runs.forEach((r, i) => {
         try {
-          structuredClone(r.x);
+          if (w.handle.check) w.handle.check(r.x);
+          else structuredClone(r.x);
           okRuns.push(r);
           okJobs.push(jobs[i]!);
           okLengths.push(lengths[i]!);

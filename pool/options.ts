@@ -43,9 +43,24 @@ export interface PoolOptions {
    * `"inherit"`, or an object such as `{ net: false, write: false }` in which
    * the kinds left out are inherited from the main thread (unlike a bare
    * Worker, where they would be denied — the workers must at least read the
-   * task module). Deno 2.9 needs `--unstable-worker-options` for it.
+   * task module). Deno 2.9 needs `--unstable-worker-options` for it, except
+   * with `runtime: "process"`, where they are real `deno run` flags of each
+   * worker process (a worker never gets more than this process has).
    */
   permissions?: Deno.PermissionOptions;
+  /**
+   * What a worker is: a Deno Worker thread, or a child process (`deno run`
+   * of `Deno.execPath()`, CPython's "spawn"): isolated, so an out-of-memory
+   * or a crash loses only that worker's tasks (`WorkerLostError`), its heap
+   * can be capped (`memoryLimitMb`) and `permissions` need no unstable flag.
+   * Values cross a process boundary by V8 serialization (structured clone's
+   * types); Pipe() ends and sharedmem objects cannot (a TypeError).
+   *
+   * @default {"worker"}
+   */
+  runtime?: "worker" | "process";
+  /** V8 heap cap of each worker process in MiB (`--max-old-space-size`); `runtime: "process"` only. */
+  memoryLimitMb?: number;
   /**
    * Milliseconds a running task gets after its `signal` aborted before its
    * worker is terminated and replaced; `Infinity` never terminates it.
@@ -106,6 +121,8 @@ export interface PoolStats {
   processes: number;
   /** Workers alive now (starting or ready). */
   workers: number;
+  /** Process ids of the workers (`runtime: "process"`; empty for threads). */
+  pids: number[];
   /** Items waiting to be sent to a worker (lazy `imap` input not read yet is not counted). */
   queued: number;
   /** Items sent to workers and not finished yet. */

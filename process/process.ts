@@ -8,6 +8,7 @@
 import { errorFromWire } from "../_error_wire.ts";
 import { assertNotImporting } from "../_import_guard.ts";
 import { encode } from "../connection/_codec.ts";
+import { resolveModule } from "../pool/_options.ts";
 import { active } from "./_active.ts";
 import { encodeArgs, relay, takeHandles } from "./_args.ts";
 import { Child, exitCodeOf } from "./_child.ts";
@@ -70,16 +71,15 @@ const BOOTSTRAP = new URL("./_bootstrap.ts", import.meta.url).href;
 /** How many Processes this process has made (CPython's `_counter`). */
 let counter = 0;
 
-function resolveModule(module: string | URL): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module !== "string" || module === "") {
+function moduleUrl(module: string | URL): string {
+  if (
+    !(module instanceof URL) && (typeof module !== "string" || module === "")
+  ) {
     throw new TypeError(
       "Cannot create a Process as its module is not a URL or a non-empty string",
     );
   }
-  if (/^[a-zA-Z][a-zA-Z\d+.-]+:/.test(module)) return new URL(module).href;
-  const base = module.startsWith("/") ? "file:///" : `file://${Deno.cwd()}/`;
-  return new URL(module, base).href;
+  return resolveModule(module);
 }
 
 function targetName(target: ProcessOptions["target"]): string {
@@ -151,7 +151,7 @@ export class Process implements AsyncDisposable {
       );
     }
     const { module, target, args = [], name, memoryLimitMb } = options;
-    this.#module = resolveModule(module);
+    this.#module = moduleUrl(module);
     this.#target = targetName(target);
     if (!Array.isArray(args)) {
       throw new TypeError(
