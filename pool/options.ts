@@ -104,7 +104,7 @@ export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
 export interface PoolStats {
   /** Configured worker count. */
   processes: number;
-  /** Workers alive now (starting or ready). */
+  /** Workers serving now (starting or ready; one draining an aborted task is not counted). */
   workers: number;
   /** Items waiting to be sent to a worker (lazy `imap` input not read yet is not counted). */
   queued: number;
