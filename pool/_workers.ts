@@ -18,20 +18,13 @@ import { WorkerLostError } from "./errors.ts";
 import { Slot } from "./_slot.ts";
 import {
   initNotSent,
+  NO_WORKER,
   type WorkerEvents,
-  type WorkerHandle,
   type WorkerRuntime,
 } from "./_runtime.ts";
 
 /** Start the other workers this long after the first at the latest (ms). */
 const STAGGER_MS = 40;
-
-/** The handle of a worker that could not be spawned (its loss is on the way: what it is sent fails with it). */
-const NO_WORKER: WorkerHandle = {
-  post() {},
-  terminate() {},
-  setRef() {},
-};
 
 /** What the workers report to the scheduler. */
 export interface WorkerSink {
