@@ -114,3 +114,13 @@ export function initNotSent(err: unknown): WorkerLostError {
     { cause: err },
   );
 }
+
+/**
+ * The handle of a worker that does not exist (it could not be created or
+ * sent its init; its loss is reported through `events.lost`).
+ */
+export const NO_WORKER: WorkerHandle = {
+  post() {},
+  terminate() {},
+  setRef() {},
+};

@@ -1,16 +1,12 @@
-// The pool's scheduler: the shared queue of sources, the workers (slots) and
-// their lifecycle (spawn, stagger, death, replacement, recycling, abort
-// grace), batching (budget, worker choice), retries, result routing and
-// shutdown. The task path reads one way: Pool (the facade) → submit() → the
-// queue → dispatch() → Slot → WorkerHandle (a runtime, see _runtime.ts);
-// results come back WorkerHandle → Slot → Job, with no call back up.
+// The pool's scheduler: the shared queue of sources, batching (budget,
+// worker choice), retries of what a lost worker held, delivering results to
+// jobs, aborts and shutdown. The workers themselves (spawn, stagger, death,
+// replacement, recycling, abort grace) are `_workers.ts`. The task path
+// reads one way: Pool (the facade) → submit() → the queue → dispatch() →
+// Slot → WorkerHandle (a runtime, see _runtime.ts); results come back
+// WorkerHandle → Workers → Scheduler → Slot.ack → Job, with no call back up.
 
 import { errorFromWire } from "../_error_wire.ts";
-import {
-  decodeFromPost as decodeAsync,
-  decodeFromPostSync,
-  encodeForPost,
-} from "../_transfer.ts";
 import { readAhead } from "./_chunks.ts";
 import { ApplyGroup, type Job, type JobHost } from "./_jobs.ts";
 import {
@@ -19,35 +15,18 @@ import {
   RetrySource,
   type Source,
 } from "./_sources.ts";
-import type {
-  HostMessage,
-  Run,
-  RunResult,
-  WorkerMessage,
-} from "./_protocol.ts";
+import type { HostMessage, Run, RunResult } from "./_protocol.ts";
 import { isDataCloneError } from "./_values.ts";
 import type { PoolSettings } from "./_options.ts";
 import type { PoolStats } from "./options.ts";
 import { PoolTerminatedError, WorkerLostError } from "./errors.ts";
-import { Slot } from "./_slot.ts";
-import {
-  initNotSent,
-  type WorkerEvents,
-  type WorkerHandle,
-  type WorkerRuntime,
-} from "./_runtime.ts";
+import type { Slot } from "./_slot.ts";
+import type { WorkerRuntime } from "./_runtime.ts";
+import { Workers } from "./_workers.ts";
 
 /** The pool's state: running, closing (no new tasks), terminated. */
 export type PoolState = "run" | "close" | "terminate";
 
-/** The handle of a worker that could not be spawned (its loss is on the way: what it is sent fails with it). */
-const NO_WORKER: WorkerHandle = {
-  post() {},
-  terminate() {},
-  setRef() {},
-};
-/** Start the other workers this long after the first at the latest (ms). */
-const STAGGER_MS = 40;
 /** Aim for this much work per batch of runs sent to a worker. */
 const TARGET_BATCH_MS = 2;
 /** At most this many items per batch. */
@@ -70,24 +49,13 @@ function cloneableReason(reason: unknown): unknown {
 
 /** Schedules the tasks of one pool onto its workers. */
 export class Scheduler {
-  #module: string;
   #processes: number;
-  #initializer: string | undefined;
-  #initargs: unknown[];
   #maxtasks: number | undefined;
-  #permissions: Deno.PermissionOptions | undefined;
-  #memoryLimitMb: number | undefined;
-  /** Workers killed whose process has not been reaped yet (join waits for them). */
-  #exits = new Set<Promise<void>>();
   #abortGrace: number;
   #transfer: boolean;
-  #runtime: WorkerRuntime;
   #state: PoolState = "run";
-  #workers = new Set<Slot>();
-  /** Retired workers draining an aborted task's grace period. */
-  #draining = new Set<Slot>();
+  #workers: Workers;
   #holds = 0;
-  #spawned = 0;
   #queue: Source[] = [];
   #qHead = 0;
   #counted = 0;
@@ -100,20 +68,12 @@ export class Scheduler {
   #finished = false;
   #unlistenPool: (() => void) | undefined;
   #host: JobHost;
-  #stagger: ReturnType<typeof setTimeout> | undefined;
-  #staggerSoon = false;
 
-  /** Starts the first worker (the others follow, see STAGGER_MS). */
+  /** Starts the workers (see Workers). */
   constructor(settings: PoolSettings, runtime: WorkerRuntime) {
     const { processes, signal, transfer } = settings;
-    this.#runtime = runtime;
-    this.#module = settings.module;
     this.#processes = processes;
-    this.#initializer = settings.initializer;
-    this.#initargs = settings.initargs;
     this.#maxtasks = settings.maxtasksperchild;
-    this.#permissions = settings.permissions;
-    this.#memoryLimitMb = settings.memoryLimitMb;
     this.#abortGrace = settings.abortGrace;
     this.#transfer = transfer;
     this.#host = {
@@ -127,14 +87,16 @@ export class Scheduler {
       signal.addEventListener("abort", onAbort, { once: true });
       this.#unlistenPool = () => signal.removeEventListener("abort", onAbort);
     }
-    // The first worker starts alone: booting several Workers at once makes
-    // each slower, and the first result waits for the first one. The others
-    // start once it has answered (or after STAGGER_MS, e.g. no task yet, a
-    // slow initializer).
-    this.#spawn();
-    if (processes > 1) {
-      this.#stagger = setTimeout(() => this.#spawnRest(), STAGGER_MS);
-    }
+    const running = (): boolean =>
+      this.#state !== "terminate" && !this.#finished;
+    this.#workers = new Workers(settings, runtime, {
+      results: (w, results, t) => this.#results(w, results, t),
+      lost: (w, error) => this.#lost(w, error),
+      running,
+      wantsReplacement: () =>
+        running() && !(this.#state === "close" && !this.#hasQueued()),
+      kick: () => this.#dispatch(),
+    });
   }
 
   /** What jobs and sources need of the pool. */
@@ -192,132 +154,16 @@ export class Scheduler {
 
   /** Resolves once every worker is gone (after close() and the work, or terminate()). */
   finished(): Promise<void> {
-    const reaped = () => Promise.all(this.#exits).then(() => {});
+    const reaped = () => this.#workers.reaped();
     if (this.#finished) return reaped();
     return new Promise<void>((resolve) => this.#joinWaiters.push(resolve))
       .then(reaped);
   }
 
-  // ---------------------------------------------------------------- workers
-
-  #spawn(): void {
-    const w = new Slot();
-    this.#workers.add(w);
-    const events: WorkerEvents = {
-      message: (msg) => this.#onMessage(w, msg),
-      lost: (error) => this.#lost(w, error),
-    };
-    let enc: { value: unknown; transfer: Transferable[] };
-    try {
-      enc = encodeForPost(this.#initargs);
-    } catch (err) {
-      w.handle = NO_WORKER;
-      queueMicrotask(() => this.#lost(w, initNotSent(err)));
-      return;
-    }
-    w.handle = this.#runtime.spawn({
-      name: `mproc-pool-worker-${++this.#spawned}`,
-      init: {
-        module: this.#module,
-        initializer: this.#initializer,
-        initargs: enc.value as unknown[],
-        initHandles: enc.value !== this.#initargs,
-        transfer: this.#transfer,
-      },
-      initTransfer: enc.transfer,
-      permissions: this.#permissions,
-      memoryLimitMb: this.#memoryLimitMb,
-    }, events);
-    // An idle worker never keeps the process alive (API.md §9).
-    w.handle.setRef(false);
-  }
-
-  #kill(w: Slot): void {
-    if (w.dead) return;
-    const exited = w.handle.exited;
-    if (exited) {
-      this.#exits.add(exited);
-      exited.then(() => this.#exits.delete(exited));
-    }
-    w.kill();
-    this.#workers.delete(w);
-    this.#draining.delete(w);
-  }
-
-  /**
-   * Takes a worker whose running task was aborted out of service: it drains
-   * its grace period on the side (then is terminated, or stops when the task
-   * ends) while a replacement serves, so `processes` workers keep serving.
-   */
-  #retire(w: Slot): void {
-    if (w.retired) return;
-    w.retired = true;
-    this.#workers.delete(w);
-    this.#draining.add(w);
-    // nobody waits for it any more: it must not keep the process alive
-    w.handle.setRef(false);
-    this.#replace();
-  }
+  // ---------------------------------------------------------------- results
 
   #post(w: Slot, msg: HostMessage, transfer: Transferable[] = []): void {
     w.handle.post(msg, transfer);
-  }
-
-  #onMessage(w: Slot, msg: WorkerMessage): void {
-    if (w.dead) return;
-    switch (msg.k) {
-      case "res": {
-        if (!w.chain) {
-          if (!msg.r.some((r) => r.h)) return this.#results(w, msg.r, msg.t);
-          try {
-            for (const r of msg.r) if (r.h) decodeSync(r);
-            return this.#results(w, msg.r, msg.t);
-          } catch {
-            // a reviver's module must be imported first: keep the order
-          }
-        }
-        const prev = w.chain ?? Promise.resolve();
-        const next: Promise<void> = prev.then(async () => {
-          for (const r of msg.r) {
-            if (r.h) r.v = (await decodeAsync(r.v)) as unknown[];
-          }
-          if (!w.dead) this.#results(w, msg.r, msg.t);
-        }).catch((err) =>
-          this.#lost(
-            w,
-            new WorkerLostError("Cannot decode a result", { cause: err }),
-          )
-        )
-          .finally(() => {
-            if (w.chain === next) w.chain = undefined;
-          });
-        w.chain = next;
-        return;
-      }
-      case "ready":
-        w.ready = true;
-        return;
-      case "lost": {
-        const why = msg.why === "exit"
-          ? `its worker called Deno.exit(${msg.code ?? 0})`
-          : msg.why === "close"
-          ? "its worker called self.close()"
-          : msg.why === "rejection"
-          ? `its worker had an unhandled rejection: ${msg.e?.name}: ${msg.e?.message}`
-          : msg.why === "init"
-          ? `a pool worker failed to start: ${msg.e?.name}: ${msg.e?.message}`
-          : `its worker had an uncaught error: ${msg.e?.name}: ${msg.e?.message}`;
-        const cause = msg.e ? errorFromWire(msg.e) : undefined;
-        this.#lost(
-          w,
-          new WorkerLostError(
-            `Cannot finish the task as ${why}`,
-            cause ? { cause } : undefined,
-          ),
-        );
-        return;
-      }
-    }
   }
 
   #results(w: Slot, results: RunResult[], t: number): void {
@@ -326,6 +172,7 @@ export class Scheduler {
       items += res.n;
       const ir = w.ack(res);
       if (!ir) {
+        this.#workers.kill(w);
         this.#lost(
           w,
           new WorkerLostError(
@@ -336,29 +183,12 @@ export class Scheduler {
       }
       this.#deliver(ir.job, res);
     }
-    if (this.#stagger !== undefined && !this.#staggerSoon) {
-      // First results are out: start the other workers in the next macrotask
-      // (creating a Worker blocks this thread for a few ms; let the awaiting
-      // code see its result first).
-      this.#staggerSoon = true;
-      clearTimeout(this.#stagger);
-      this.#stagger = setTimeout(() => this.#spawnRest(), 0);
-    }
     if (items > 0) {
       const per = t / items;
       this.#est = this.#est === undefined ? per : this.#est * 0.7 + per * 0.3;
     }
     w.settle();
-    if (w.items === 0) {
-      if (w.retired) {
-        this.#kill(w);
-      } else if (
-        this.#maxtasks !== undefined && w.chunksDone >= this.#maxtasks
-      ) {
-        this.#kill(w);
-        this.#replace();
-      }
-    }
+    if (w.items === 0) this.#workers.idle(w);
     this.#dispatch();
     this.#maybeFinish();
   }
@@ -382,11 +212,10 @@ export class Scheduler {
     this.#completed += res.n - failed;
   }
 
+  /** `w` is gone (stopped already): its running chunk fails, the rest is resent. */
   #lost(w: Slot, error: Error): void {
-    if (w.dead) return;
     const wasReady = w.ready;
     const runs = w.unstarted();
-    this.#kill(w);
     if (!wasReady && this.#state !== "terminate") {
       // A worker that cannot start would fail again: stop instead of looping.
       error = new WorkerLostError(
@@ -429,29 +258,9 @@ export class Scheduler {
       this.#queue.splice(this.#qHead, 0, ...retry);
       for (const r of retry) this.#counted += r.queued;
     }
-    if (!w.retired) this.#replace(); // a retired one was replaced already
+    if (!w.retired) this.#workers.replace(); // a retired one was replaced already
     this.#dispatch();
     this.#maybeFinish();
-  }
-
-  #spawnRest(): void {
-    if (this.#stagger === undefined) return;
-    clearTimeout(this.#stagger);
-    this.#stagger = undefined;
-    if (this.#state === "terminate" || this.#finished) return;
-    while (
-      !this.#finished && this.#workers.size < this.#processes
-    ) this.#spawn();
-    this.#dispatch();
-  }
-
-  #replace(): void {
-    if (this.#stagger !== undefined) return this.#spawnRest();
-    if (this.#state === "terminate" || this.#finished) return;
-    if (this.#state === "close" && !this.#hasQueued()) return;
-    while (
-      !this.#finished && this.#workers.size < this.#processes
-    ) this.#spawn();
   }
 
   // -------------------------------------------------------------- dispatch
@@ -656,9 +465,7 @@ export class Scheduler {
     if (this.#hasQueued()) return;
     for (const w of this.#workers) if (w.items > 0 || w.chain) return;
     this.#finished = true;
-    clearTimeout(this.#stagger);
-    this.#stagger = undefined;
-    for (const w of [...this.#workers, ...this.#draining]) this.#kill(w);
+    this.#workers.stopAll();
     this.#unlistenPool?.();
     this.#unlistenPool = undefined;
     this.#wakeJoin();
@@ -674,8 +481,6 @@ export class Scheduler {
     if (this.#state === "terminate") return;
     this.#state = "terminate";
     this.#finished = true;
-    clearTimeout(this.#stagger);
-    this.#stagger = undefined;
     this.#unlistenPool?.();
     this.#unlistenPool = undefined;
     const failed = new Set<Job>();
@@ -687,9 +492,8 @@ export class Scheduler {
     this.#queue = [];
     this.#qHead = 0;
     this.#counted = 0;
-    for (const w of [...this.#workers, ...this.#draining]) {
+    for (const w of this.#workers.stopAll()) {
       for (const ir of w.unstarted()) failed.add(ir.job);
-      this.#kill(w);
     }
     for (const job of failed) job.fail(error);
     this.#wakeJoin();
@@ -703,21 +507,12 @@ export class Scheduler {
     for (const w of this.#workers) {
       if (!w.holds(job)) continue;
       this.#post(w, { k: "abort", j: job.id, reason });
-      if (w.grace === undefined && this.#abortGrace !== Infinity) {
-        w.grace = setTimeout(() => {
-          w.grace = undefined;
-          this.#lost(
-            w,
-            new WorkerLostError(
-              `Cannot finish the task as its worker was terminated ${this.#abortGrace} ms after an abort`,
-            ),
-          );
-        }, this.#abortGrace);
-        Deno.unrefTimer(w.grace);
-        retire.push(w);
-      }
+      // Abortable runs travel alone: the worker holds nothing else. With a
+      // finite grace it is replaced at once and drains apart; with Infinity
+      // it keeps its place until the task ends.
+      if (this.#abortGrace !== Infinity) retire.push(w);
     }
-    for (const w of retire) this.#retire(w);
+    for (const w of retire) this.#workers.retire(w);
     this.#dispatch();
     this.#maybeFinish();
   }
@@ -728,8 +523,4 @@ export class Scheduler {
     }
     this.#enqueue(src);
   }
-}
-
-function decodeSync(r: RunResult): void {
-  r.v = decodeFromPostSync(r.v) as unknown[];
 }

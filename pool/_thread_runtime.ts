@@ -9,10 +9,10 @@
 //
 // Keeping the process alive: a Deno Worker (and a MessagePort with a
 // listener) keeps the event loop alive for as long as it exists, and the web
-// `Worker` has no public `unref()`. Deno 2.9's Worker class has a private
-// ref-count method (a symbol-keyed method of `Worker.prototype`, the one
-// `node:worker_threads`' `Worker.unref()` drives) that refs/unrefs its two
-// message-polling operations; `setRef` uses it. (A listening MessagePort's
+// `Worker` has no public `unref()` (`node:worker_threads`' Worker has one).
+// Deno 2.9's web Worker class has a private ref-count method (symbol-keyed,
+// on `Worker.prototype`) that refs/unrefs its two message-polling operations
+// (`core.refOpPromise`/`unrefOpPromise`); `setRef` uses it. (A listening MessagePort's
 // `unref()` does not stick: the next message re-arms a ref'd receive; hence
 // no listener on the host's port.) This keeps `deno.permissions` (which the
 // `node:worker_threads` Worker cannot take) and the start-up speed of a web
@@ -23,6 +23,7 @@ import { WorkerLostError } from "./errors.ts";
 import type { HostMessage, WorkerInit, WorkerMessage } from "./_protocol.ts";
 import {
   initNotSent,
+  NO_WORKER,
   type SpawnOptions,
   type WorkerEvents,
   type WorkerHandle,
@@ -136,5 +137,22 @@ class ThreadWorker implements WorkerHandle {
 
 /** Pool workers as Deno Worker threads. */
 export const threadRuntime: WorkerRuntime = {
-  spawn: (options, events) => new ThreadWorker(options, events),
+  spawn(options, events) {
+    try {
+      return new ThreadWorker(options, events);
+    } catch (err) {
+      // e.g. `permissions` this process cannot grant
+      queueMicrotask(() =>
+        events.lost(
+          new WorkerLostError(
+            `Cannot finish the task as a pool worker failed to start: ${
+              (err as Error)?.message ?? String(err)
+            }`,
+            { cause: err },
+          ),
+        )
+      );
+      return NO_WORKER;
+    }
+  },
 };

@@ -119,7 +119,7 @@ export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
 export interface PoolStats {
   /** Configured worker count. */
   processes: number;
-  /** Workers alive now (starting or ready). */
+  /** Workers serving now (starting or ready; one draining an aborted task is not counted). */
   workers: number;
   /** Process ids of the workers (`runtime: "process"`; empty for threads). */
   pids: number[];
