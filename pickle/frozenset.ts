@@ -46,6 +46,6 @@ export function frozenset<T>(items: Iterable<T> = []): ReadonlySet<T> {
  * console.assert(isFrozenset(frozenset()) && !isFrozenset(new Set()));
  * ```
  */
-export function isFrozenset(x: unknown): x is ReadonlySet<unknown> {
+export function isFrozenset(x: unknown): boolean {
   return frozensetBranded(x);
 }

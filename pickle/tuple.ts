@@ -48,6 +48,6 @@ export function tuple<T extends unknown[]>(...items: T): Readonly<T> {
  * console.assert(isTuple(v) && isTuple(v[0]) && !isTuple(v[1]));
  * ```
  */
-export function isTuple(x: unknown): x is readonly unknown[] {
+export function isTuple(x: unknown): boolean {
   return tupleBranded(x);
 }
