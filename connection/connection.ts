@@ -9,7 +9,7 @@
 import { TRANSFER, type TransferHandle } from "../_transfer.ts";
 import { registerReviver } from "../_transfer.ts";
 import type { Channel } from "./_channel.ts";
-import { decode, encode } from "./_codec.ts";
+import { decode, encode } from "../_msgpack.ts";
 import { PortChannel } from "./_port_channel.ts";
 import {
   AuthenticationError,
