@@ -16,9 +16,11 @@ import { AuthenticationError } from "./errors.ts";
 import { handshake, keyBytes } from "./_auth.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
+import { type Codec, codecFor } from "./_serializer.ts";
+import type { SerializerOptions } from "./serializer.ts";
 
 /** Options of {@linkcode Client}. */
-export interface ClientOptions {
+export interface ClientOptions extends SerializerOptions {
   /** Answer and deliver the HMAC challenge with this key (bytes, or a string taken as UTF-8). */
   authkey?: Uint8Array | string;
   /** The expected family; by default read from the address. */
@@ -82,30 +84,35 @@ export function Client(
   address: Address,
   options: ClientOptions = {},
 ): Promise<Connection> {
-  const {
-    authkey,
-    family,
-    timeout = 10_000,
-    challengeTimeout = Math.min(timeout, 2_000),
-  } = options;
-  const addr = parseAddress(address);
-  if (family && family !== addr.family) {
-    throw new TypeError(
-      `Cannot connect as the address is ${addr.family} but 'family' is ${family}`,
-    );
+  try {
+    const {
+      authkey,
+      family,
+      timeout = 10_000,
+      challengeTimeout = Math.min(timeout, 2_000),
+    } = options;
+    const addr = parseAddress(address);
+    if (family && family !== addr.family) {
+      throw new TypeError(
+        `Cannot connect as the address is ${addr.family} but 'family' is ${family}`,
+      );
+    }
+    if (!(timeout > 0)) {
+      throw new RangeError(
+        `Cannot connect as 'timeout' must be > 0: current value is ${timeout}`,
+      );
+    }
+    if (!(challengeTimeout > 0)) {
+      throw new RangeError(
+        `Cannot connect as 'challengeTimeout' must be > 0: current value is ${challengeTimeout}`,
+      );
+    }
+    const codec = codecFor(options, "connect");
+    const key = authkey === undefined ? undefined : keyBytes(authkey);
+    return connect(addr, key, timeout, challengeTimeout, codec, options);
+  } catch (e) {
+    return Promise.reject(e);
   }
-  if (!(timeout > 0)) {
-    throw new RangeError(
-      `Cannot connect as 'timeout' must be > 0: current value is ${timeout}`,
-    );
-  }
-  if (!(challengeTimeout > 0)) {
-    throw new RangeError(
-      `Cannot connect as 'challengeTimeout' must be > 0: current value is ${challengeTimeout}`,
-    );
-  }
-  const key = authkey === undefined ? undefined : keyBytes(authkey);
-  return connect(addr, key, timeout, challengeTimeout, options);
 }
 
 async function connect(
@@ -113,6 +120,7 @@ async function connect(
   key: Uint8Array | undefined,
   timeout: number,
   challengeTimeout: number,
+  codec: Codec,
   options: ClientOptions,
 ): Promise<Connection> {
   const { signal, maxMessageSize, tls } = options;
@@ -141,6 +149,7 @@ async function connect(
   const init = {
     ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
     expectNoChallenge: key === undefined,
+    codec,
   };
   const conn = createConnection(new SocketChannel(raw), init);
   if (key === undefined) return conn;

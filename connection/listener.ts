@@ -16,6 +16,8 @@ import { handshake, keyBytes } from "./_auth.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
 import { AuthenticationError } from "./errors.ts";
+import { type Codec, codecFor } from "./_serializer.ts";
+import type { SerializerOptions } from "./serializer.ts";
 
 /** Failed handshakes kept for accept() to report when nobody was waiting. */
 const MAX_QUEUED_FAILURES = 16;
@@ -23,7 +25,7 @@ const MAX_QUEUED_FAILURES = 16;
 const MAX_HANDSHAKES = 128;
 
 /** Options of {@linkcode Listener}. */
-export interface ListenerOptions {
+export interface ListenerOptions extends SerializerOptions {
   /**
    * Where to listen (any {@linkcode Address} form).
    *
@@ -104,6 +106,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   #maxMessageSize: number | undefined;
   #handshakeTimeout: number;
   #isTcp: boolean;
+  #codec: Codec;
   #closed = false;
   #waiters: Waiter[] = [];
   #ready: Outcome[] = [];
@@ -116,9 +119,9 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
    * Binds and listens, synchronously.
    *
    * @param options Where and how to listen.
-   * @throws {TypeError} If the address and family disagree, or a
+   * @throws {TypeError} If the address and family disagree, a
    * non-loopback TCP address is given without an authkey and without
-   * `allowUnauthenticated`.
+   * `allowUnauthenticated`, or `serializer` is unknown.
    */
   constructor(options: ListenerOptions = {}) {
     const {
@@ -139,6 +142,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         `Cannot listen as 'handshakeTimeout' must be > 0: current value is ${handshakeTimeout}`,
       );
     }
+    this.#codec = codecFor(options, "listen");
     this.#authkey = authkey === undefined ? undefined : keyBytes(authkey);
     this.#maxMessageSize = maxMessageSize;
     this.#handshakeTimeout = handshakeTimeout;
@@ -354,8 +358,8 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       }
     }
     const init = this.#maxMessageSize === undefined
-      ? {}
-      : { maxMessageSize: this.#maxMessageSize };
+      ? { codec: this.#codec }
+      : { maxMessageSize: this.#maxMessageSize, codec: this.#codec };
     const conn = createConnection(new SocketChannel(raw), init);
     if (!this.#authkey) {
       this.#deliver({ conn });

@@ -43,5 +43,10 @@ export {
 } from "./errors.ts";
 export { Listener, type ListenerOptions } from "./listener.ts";
 export { Pipe } from "./pipe.ts";
+export type {
+  PickleOptions,
+  Serializer,
+  SerializerOptions,
+} from "./serializer.ts";
 export { wait } from "./wait.ts";
 export { TimeoutError } from "../errors.ts";
