@@ -17,7 +17,7 @@ const READ_BUFFER = 64 * 1024;
 /** Milliseconds queued writes get to finish after close(). */
 const CLOSE_GRACE = 1000;
 /** A connection starts with a read buffer this small. */
-const FIRST_READ_BUFFER = 4 * 1024;
+const FIRST_READ_BUFFER = 512;
 /** A batch of small frames starts in an out buffer this small. */
 const FIRST_OUT_BUFFER = 2 * 1024;
 /** Frames up to this size are assembled in the read buffer. */

@@ -11,6 +11,7 @@ import { registerReviver } from "../_transfer.ts";
 import type { Channel } from "./_channel.ts";
 import { type Codec, codecFor, MSGPACK } from "./_serializer.ts";
 import type { SerializerOptions } from "./serializer.ts";
+import type { Address } from "./address.ts";
 import { PortChannel } from "./_port_channel.ts";
 import {
   AuthenticationError,
@@ -32,6 +33,8 @@ export interface ConnectionInit {
   writable?: boolean;
   /** A keyless client: a first frame that is a challenge means the server wants an authkey. */
   expectNoChallenge?: boolean;
+  /** The peer's address (sockets only). */
+  remoteAddress?: Address;
   /** How send()/recv() encode values (default msgpack). */
   codec?: Codec;
   /** The options `codec` came from (they travel with a transferred Pipe end). */
@@ -92,6 +95,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   #codec: Codec;
   #serializer: SerializerOptions | undefined;
   #decode: (frame: Uint8Array) => unknown;
+  #remoteAddress: Address | undefined;
   /** A read is in progress; later reads wait in `#queue`. */
   #busy = false;
   #queue: (() => void)[] = [];
@@ -104,6 +108,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
     this.#expectNoChallenge = init.expectNoChallenge ?? false;
     const codec = this.#codec = init.codec ?? MSGPACK;
     this.#serializer = init.serializer;
+    this.#remoteAddress = init.remoteAddress;
     this.#decode = codec === MSGPACK ? MSGPACK.decode : (f) => codec.decode(f);
   }
 
@@ -127,6 +132,31 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * The peer's address: `{ hostname, port }` over TCP, `{ path }` over Unix
+   * (usually an empty path: clients are unnamed); `undefined` for a
+   * {@linkcode Pipe} end.
+   *
+   * @example Usage
+   * ```ts
+   * import { Client, Listener } from "@mproc/multiprocessing/connection";
+   *
+   * await using listener = new Listener();
+   * const [server, client] = await Promise.all([
+   *   listener.accept(),
+   *   Client(listener.address),
+   * ]);
+   * const { port } = client.remoteAddress as { hostname: string; port: number };
+   * console.assert(port === (listener.address as { port: number }).port);
+   * console.assert(server.remoteAddress !== undefined);
+   * server.close();
+   * client.close();
+   * ```
+   */
+  get remoteAddress(): Address | undefined {
+    return this.#remoteAddress;
   }
 
   #checkWrite(): Error | null {
