@@ -9,23 +9,9 @@
 /** What `send()`/`recv()` speak: msgpack (the default) or CPython's pickle. */
 export type Serializer = "msgpack" | "pickle";
 
-/** How `serializer: "pickle"` writes and reads values (API.md §7). */
-export interface PickleOptions {
-  /**
-   * The pickle protocol `send()` writes.
-   *
-   * @default {4}
-   */
-  protocol?: 2 | 3 | 4 | 5;
-  /**
-   * Every Python int decodes as a bigint and every JS number is written as a
-   * float: lossless both ways. Otherwise an int decodes as a number when
-   * safe, else a bigint, and an integral number is written as an int.
-   *
-   * @default {false}
-   */
-  bigints?: boolean;
-}
+/** How `serializer: "pickle"` writes and reads values: the pickle codec's own options. */
+export type { PickleOptions } from "../pickle/options.ts";
+import type { PickleOptions } from "../pickle/options.ts";
 
 /**
  * The serializer options shared by `ListenerOptions`, `ClientOptions` and

@@ -1,6 +1,6 @@
 // The `serializer` option (API.md §7): msgpack by default and when asked;
-// "pickle" is refused clearly until the pickle codec lands; anything else is
-// a TypeError. The option reaches Listener, Client and Pipe alike.
+// "pickle" is tested in pickle_serializer_test.ts; anything else is a
+// TypeError. The option reaches Listener, Client and Pipe alike.
 
 import assert from "node:assert/strict";
 import {
@@ -10,7 +10,6 @@ import {
   Pipe,
 } from "../../connection/mod.ts";
 import { decodeFromPost, encodeForPost } from "../../_transfer.ts";
-import { codecFor } from "../../connection/_serializer.ts";
 import { decode } from "../../_msgpack.ts";
 import { rejection } from "./_helpers.ts";
 
@@ -36,20 +35,6 @@ Deno.test("serializer: an unknown serializer is a TypeError naming the option", 
   const err = await rejection(Client({ hostname: "127.0.0.1", port: 1 }, bad));
   assert.ok(err instanceof TypeError);
   assert.match(err.message, /Cannot connect as 'serializer'/);
-});
-
-Deno.test("serializer: 'pickle' is refused as not available yet, before any socket opens", async () => {
-  const pickle = { serializer: "pickle" as const };
-  assert.throws(() => codecFor(pickle), Deno.errors.NotSupported);
-  assert.throws(() => Pipe(true, pickle), /not available yet/);
-  assert.throws(
-    () => new Listener(pickle),
-    /Cannot listen with serializer "pickle"/,
-  );
-  using listener = new Listener();
-  const err = await rejection(Client(listener.address, pickle));
-  assert.ok(err instanceof Deno.errors.NotSupported);
-  assert.match(err.message, /Cannot connect with serializer "pickle"/);
 });
 
 Deno.test("serializer: a Listener's connections use its serializer", async () => {
