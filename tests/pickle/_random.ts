@@ -4,17 +4,7 @@
 import { frozenset, isFrozenset, isTuple, tuple } from "../../pickle/mod.ts";
 import { bytearrayBranded } from "../../pickle/_brands.ts";
 
-/** mulberry32: floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../connection/_helpers.ts";
 
 /** A random hashable value (dict key / set item). */
 function key(r: () => number, depth: number): unknown {
