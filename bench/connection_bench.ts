@@ -28,7 +28,7 @@
 
 import process from "node:process";
 import { Client, EOFError, Listener } from "../connection/mod.ts";
-import { type BenchRow, cpython } from "./_common.ts";
+import { type BenchRow, cpython, median, pin, row } from "./_common.ts";
 
 const PEER_NAME = "connection-bench-peer";
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 1);
@@ -681,12 +681,6 @@ function pythonSubject(py: string, scenario: string): Promise<Subject> {
 
 // -- orchestration --
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function fmt(x: number): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
   if (x >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
@@ -754,51 +748,6 @@ async function compare(
 }
 
 type Row = BenchRow;
-
-/**
- * A table row from interleaved runs: the medians of each side, and the
- * median of the run-by-run ratios (paired, so common load drift cancels).
- */
-function row(
-  name: string,
-  unit: string,
-  ours: number[],
-  anchor: string,
-  anchorRuns: number[],
-  min: number | null,
-): Row {
-  return {
-    name,
-    unit,
-    ours: median(ours),
-    anchor,
-    anchorValue: median(anchorRuns),
-    ratio: median(ours.map((x, i) => x / anchorRuns[i]!)),
-    target: min === null ? "info" : `>= ${min}x`,
-  };
-}
-
-/**
- * Pins this process (all its threads, and so the Worker and the CPython
- * peers it starts) to CPU 0, unless BENCH_PIN=0. On this 2-vCPU VM a
- * cross-CPU wake-up costs more than a whole round trip, and whether the two
- * ends land on one CPU or two changes round trips/s by 2-3x from run to run;
- * on one CPU the figures measure the CPU cost of each side and repeat.
- */
-async function pin(): Promise<string> {
-  if (Deno.env.get("BENCH_PIN") === "0") return "not pinned";
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", "0", String(Deno.pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (out.success) return "pinned to CPU 0";
-  } catch {
-    // no taskset
-  }
-  return "not pinned (taskset failed)";
-}
 
 /** A hung scenario must not hang `deno task bench`. */
 const WATCHDOG_MS = 300_000;
