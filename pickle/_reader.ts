@@ -177,6 +177,33 @@ class State implements ReduceContext {
   hashable: Set<object> | null = null;
   /** Memo slots not in the dense array. */
   sparse: Map<number, unknown> | null = null;
+  /**
+   * Whether nesting depth is tracked: a DAG is at most as deep as it has
+   * containers, and each container takes an opcode byte, so a pickle of at
+   * most MAX_DEPTH bytes cannot be too deep.
+   */
+  constructor(readonly track: boolean) {}
+
+  /** ADDITEMS / FROZENSET: `stack[from…]` into `set`. */
+  addAll(
+    set: Set<unknown>,
+    stack: unknown[],
+    from: number,
+    at: number,
+    anyGlobal: boolean,
+    what: string,
+  ): void {
+    const n = stack.length;
+    for (let i = from; i < n; i++) {
+      const x = anyGlobal ? this.place(stack[i], at) : stack[i];
+      if (typeof x === "object" && x !== null) {
+        this.at = at;
+        this.requireHashable(x, what);
+        this.nest(set, x, at);
+      }
+      set.add(x);
+    }
+  }
 
   fail(why: string): never {
     fail(`${this.qualname}: ${why}`, this.at);
@@ -230,6 +257,7 @@ class State implements ReduceContext {
 
   /** `parent` now holds `item` (an object). */
   nest(parent: object, item: object, at: number): void {
+    if (!this.track) return;
     const d = this.depthOf(item) + 1;
     if (d > this.depthOf(parent)) {
       if (d > MAX_DEPTH) {
@@ -241,6 +269,7 @@ class State implements ReduceContext {
 
   /** A new container of `items`: its depth. */
   nestAll(parent: object, items: readonly unknown[], at: number): void {
+    if (!this.track) return;
     for (let i = 0; i < items.length; i++) {
       const x = items[i];
       if (typeof x === "object" && x !== null) this.nest(parent, x, at);
@@ -403,7 +432,7 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
   if (proto < 2 || proto > 5) {
     fail(`protocol ${proto} is not supported (2 to 5 are)`, 1);
   }
-  const st = new State();
+  const st = new State(end > MAX_DEPTH + 3);
   let dv: DataView | null = null;
   let pos = 2;
   let limit = end;
@@ -544,7 +573,8 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
       case 0x87: { // TUPLE3
         const n = code - 0x84;
         if (stack.length - fence < n) underflow(at, "TUPLE" + n);
-        const t = stack.splice(stack.length - n, n);
+        const t = stack.slice(stack.length - n);
+        stack.length -= n;
         if (anyGlobal) st.placeAll(t, at);
         st.nestAll(t, t, at);
         stack.push(asTuple(t));
@@ -552,8 +582,10 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         break;
       }
       case 0x74: { // TUPLE
-        const t = popMark(stack, marks, at, "TUPLE");
+        const m = popMark(marks, at, "TUPLE");
         fence = topMark(marks);
+        const t = stack.slice(m);
+        stack.length = m;
         if (anyGlobal) st.placeAll(t, at);
         st.nestAll(t, t, at);
         stack.push(asTuple(t));
@@ -588,26 +620,30 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         break;
       }
       case 0x65: { // APPENDS
-        const xs = popMark(stack, marks, at, "APPENDS");
+        const m = popMark(marks, at, "APPENDS");
         fence = topMark(marks);
-        if (stack.length - fence < 1) underflow(at, "APPENDS");
-        const list = stack[stack.length - 1];
+        if (m - fence < 1) underflow(at, "APPENDS");
+        const list = stack[m - 1];
         if (!Array.isArray(list) || Object.isFrozen(list)) {
           fail(`APPENDS to a ${typeName(list)}`, at);
         }
         st.modifiable(list, at);
-        if (anyGlobal) st.placeAll(xs, at);
-        for (let i = 0; i < xs.length; i++) {
-          const x = xs[i];
-          if (typeof x === "object" && x !== null) st.nest(list, x, at);
+        const n = stack.length;
+        for (let i = m; i < n; i++) {
+          let x = stack[i];
+          if (typeof x === "object" && x !== null) {
+            if (anyGlobal) x = st.place(x, at);
+            st.nest(list, x as object, at);
+          }
           list.push(x);
         }
+        stack.length = m;
         break;
       }
       case 0x73: { // SETITEM
         if (stack.length - fence < 3) underflow(at, "SETITEM");
         let v = stack.pop();
-        const k = stack.pop();
+        const k = anyGlobal ? st.place(stack.pop(), at) : stack.pop();
         const d = stack[stack.length - 1];
         if (!(d instanceof Map)) fail(`SETITEM on a ${typeName(d)}`, at);
         st.modifiable(d, at);
@@ -624,64 +660,50 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         break;
       }
       case 0x75: { // SETITEMS
-        const kv = popMark(stack, marks, at, "SETITEMS");
+        const m = popMark(marks, at, "SETITEMS");
         fence = topMark(marks);
-        if (stack.length - fence < 1) underflow(at, "SETITEMS");
-        const d = stack[stack.length - 1];
+        if (m - fence < 1) underflow(at, "SETITEMS");
+        const d = stack[m - 1];
         if (!(d instanceof Map)) fail(`SETITEMS on a ${typeName(d)}`, at);
-        if (kv.length % 2 !== 0) {
-          fail("SETITEMS has a key without a value", at);
-        }
+        const n = stack.length;
+        if ((n - m) % 2 !== 0) fail("SETITEMS has a key without a value", at);
         st.modifiable(d, at);
-        if (anyGlobal) st.placeAll(kv, at);
-        for (let i = 0; i < kv.length; i += 2) {
-          const k = kv[i];
-          const v = kv[i + 1];
+        for (let i = m; i < n; i += 2) {
+          const k = anyGlobal ? st.place(stack[i], at) : stack[i];
+          let v = stack[i + 1];
           if (typeof k === "object" && k !== null) {
             st.at = at;
             st.requireHashable(k, "a dict key");
             st.nest(d, k, at);
           }
-          if (typeof v === "object" && v !== null) st.nest(d, v, at);
+          if (typeof v === "object" && v !== null) {
+            if (anyGlobal) v = st.place(v, at);
+            st.nest(d, v as object, at);
+          }
           d.set(k, v);
         }
+        stack.length = m;
         break;
       }
       case 0x90: { // ADDITEMS
-        const xs = popMark(stack, marks, at, "ADDITEMS");
+        const m = popMark(marks, at, "ADDITEMS");
         fence = topMark(marks);
-        if (stack.length - fence < 1) underflow(at, "ADDITEMS");
-        const set = stack[stack.length - 1];
+        if (m - fence < 1) underflow(at, "ADDITEMS");
+        const set = stack[m - 1];
         if (!(set instanceof Set) || frozensetBranded(set)) {
           fail(`ADDITEMS on a ${typeName(set)}`, at);
         }
         st.modifiable(set, at);
-        if (anyGlobal) st.placeAll(xs, at);
-        for (let i = 0; i < xs.length; i++) {
-          const x = xs[i];
-          if (typeof x === "object" && x !== null) {
-            st.at = at;
-            st.requireHashable(x, "a set item");
-            st.nest(set, x, at);
-          }
-          set.add(x);
-        }
+        st.addAll(set, stack, m, at, anyGlobal, "a set item");
+        stack.length = m;
         break;
       }
       case 0x91: { // FROZENSET
-        const xs = popMark(stack, marks, at, "FROZENSET");
+        const m = popMark(marks, at, "FROZENSET");
         fence = topMark(marks);
-        if (anyGlobal) st.placeAll(xs, at);
         const set = new Set<unknown>();
-        for (let i = 0; i < xs.length; i++) {
-          const x = xs[i];
-          if (typeof x === "object" && x !== null) {
-            st.at = at;
-            st.requireHashable(x, "a frozenset item");
-            st.nest(set, x, at);
-          }
-          set.add(x);
-        }
+        st.addAll(set, stack, m, at, anyGlobal, "a frozenset item");
+        stack.length = m;
         stack.push(asFrozenset(set));
         items++;
         break;
@@ -695,7 +717,7 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         stack.pop();
         break;
       case 0x31: // POP_MARK
-        popMark(stack, marks, at, "POP_MARK");
+        stack.length = popMark(marks, at, "POP_MARK");
         fence = topMark(marks);
         break;
       case 0x32: { // DUP
@@ -841,16 +863,11 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
   }
 }
 
-/** Pops the items above the last MARK (and the MARK). */
-function popMark(
-  stack: unknown[],
-  marks: number[],
-  at: number,
-  opname: string,
-): unknown[] {
+/** Pops the last MARK: the stack index where its items start. */
+function popMark(marks: number[], at: number, opname: string): number {
   const m = marks.pop();
   if (m === undefined) fail(`${opname} without a MARK`, at);
-  return stack.splice(m, stack.length - m);
+  return m;
 }
 
 function topMark(marks: number[]): number {

@@ -111,7 +111,9 @@ function segment(k: unknown): string {
   return `[${String(k)}]`;
 }
 
+/** The output buffer reused by calls that do not overlap, and its view. */
 let scratch: Uint8Array = new Uint8Array(16 * 1024);
+let scratchView = new DataView(scratch.buffer);
 let scratchBusy = false;
 
 class Writer {
@@ -124,12 +126,13 @@ class Writer {
 
   constructor(
     buf: Uint8Array,
+    dv: DataView,
     readonly proto: number,
     readonly bigints: boolean,
     readonly profile: WriterProfile | undefined,
   ) {
     this.buf = buf;
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dv = dv;
   }
 
   ensure(n: number): void {
@@ -137,7 +140,7 @@ class Writer {
   }
 
   grow(n: number): void {
-    const size = Math.max(this.buf.length * 2, this.pos + n + 1024);
+    const size = Math.max(this.buf.length * 2, this.pos + n + 64);
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
@@ -679,8 +682,10 @@ export function pickle(value: unknown, options: WriteOptions = {}): Uint8Array {
   }
   const own = !scratchBusy;
   scratchBusy = true;
+  const buf = own ? scratch : new Uint8Array(256);
   const w = new Writer(
-    own ? scratch : new Uint8Array(256),
+    buf,
+    own ? scratchView : new DataView(buf.buffer),
     protocol,
     bigints,
     profile,
@@ -693,7 +698,8 @@ export function pickle(value: unknown, options: WriteOptions = {}): Uint8Array {
     w.value(value, 0);
     w.byte(op.STOP);
     if (w.frameStart >= 0) w.commitFrame();
-    return w.buf.slice(0, w.pos);
+    // A buffer grown for this call is returned as it is (no second copy).
+    return w.buf === buf ? w.buf.slice(0, w.pos) : w.buf.subarray(0, w.pos);
   } catch (e) {
     if (e instanceof Refusal) {
       throw new TypeError(
@@ -702,10 +708,6 @@ export function pickle(value: unknown, options: WriteOptions = {}): Uint8Array {
     }
     throw e;
   } finally {
-    if (own) {
-      // Keep a grown scratch buffer unless it got large.
-      if (w.buf.length <= 1 << 20) scratch = w.buf;
-      scratchBusy = false;
-    }
+    if (own) scratchBusy = false;
   }
 }
