@@ -176,13 +176,20 @@ class Py {
 /** Round trips/s of our Client (pickle) against a CPython echo server. */
 async function oursDriving(
   conn: Awaited<ReturnType<typeof Client>>,
+  bytesOnly: boolean,
 ): Promise<number> {
+  const pickled = CASES[0]!.pickled;
   let n = 0;
   const t0 = performance.now();
   for (;;) {
     for (let i = 0; i < 50; i++) {
-      await conn.send(OBJ);
-      await conn.recv();
+      if (bytesOnly) {
+        await conn.sendBytes(pickled);
+        await conn.recvBytes();
+      } else {
+        await conn.send(OBJ);
+        await conn.recv();
+      }
     }
     n += 50;
     const dt = (performance.now() - t0) / 1000;
@@ -225,6 +232,7 @@ async function roundTrips(py: string): Promise<BenchRow[]> {
   const anchor: number[] = [];
   const denoClient: number[] = [];
   const denoServer: number[] = [];
+  const denoBytes: number[] = [];
   const runPy = async (d: Py) => {
     await d.say(`run ${SECONDS}`);
     return (await d.line()).rate as number;
@@ -236,7 +244,8 @@ async function roundTrips(py: string): Promise<BenchRow[]> {
   await pyDriver2.line();
   for (let r = 0; r < RUNS; r++) {
     anchor.push(await runPy(pyDriver));
-    denoClient.push(await oursDriving(client));
+    denoClient.push(await oursDriving(client, false));
+    denoBytes.push(await oursDriving(client, true));
     denoServer.push(await runPy(pyDriver2));
   }
   client.close();
@@ -256,6 +265,14 @@ async function roundTrips(py: string): Promise<BenchRow[]> {
       "CPython client → CPython echo",
       anchor,
       0.9,
+    ),
+    row(
+      "the same, but sendBytes/recvBytes of CPython's pickle (no codec on our side)",
+      unit,
+      denoBytes,
+      "CPython client → CPython echo",
+      anchor,
+      null,
     ),
     row(
       "pickle send/recv round trip, CPython client → Deno echo (TCP)",
