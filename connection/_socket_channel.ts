@@ -11,7 +11,13 @@
 // large payloads are written as they are, without a copy.
 
 import type { Channel } from "./_channel.ts";
-import { headerSize, int32At, parseHeader, writeHeader } from "./_header.ts";
+import {
+  frameLength,
+  headerSize,
+  headerSizeAt,
+  int32At,
+  writeHeader,
+} from "./_header.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
@@ -191,26 +197,25 @@ export class SocketChannel implements Channel {
 
   /**
    * Reads the header at the read position without consuming it: the payload
-   * length and header size, or undefined when the header is not all here.
-   * A malformed or oversized header closes the channel and throws.
+   * length, or -1 when the header is not all here (its size is then
+   * headerSizeAt). A malformed or oversized header closes the channel and
+   * throws.
    */
-  #header(maxLength: number): [number, number] | undefined {
-    let h: [number, number] | undefined;
+  #header(maxLength: number): number {
+    let n: number;
     try {
-      h = parseHeader(this.#buf, this.#start, this.#end - this.#start);
+      n = frameLength(this.#buf, this.#start, this.#end - this.#start);
     } catch (e) {
       this.close();
       throw e;
     }
-    if (h === undefined) return undefined;
-    const n = h[0];
     if (n > maxLength) {
       this.close();
       throw new RangeError(
         `Cannot receive a message of ${n} bytes as it is longer than the limit of ${maxLength} bytes: the connection is closed`,
       );
     }
-    return h;
+    return n;
   }
 
   /**
@@ -218,12 +223,11 @@ export class SocketChannel implements Channel {
    * stream, `undefined` when more bytes are needed. Never waits.
    */
   tryReadFrame(maxLength: number, lend = false): Uint8Array | null | undefined {
-    const h = this.#header(maxLength);
-    if (h === undefined) {
+    const n = this.#header(maxLength);
+    if (n < 0) {
       return this.#eof && this.#end === this.#start ? null : undefined;
     }
-    const [n, hs] = h;
-    const at = this.#start + hs;
+    const at = this.#start + headerSizeAt(this.#buf, this.#start);
     if (this.#end - at < n) return undefined;
     this.#start = at + n;
     if (!lend) return this.#buf.slice(at, at + n);
@@ -235,12 +239,12 @@ export class SocketChannel implements Channel {
     while (true) {
       const frame = this.tryReadFrame(maxLength, lend);
       if (frame !== undefined) return frame;
-      const h = this.#header(maxLength);
-      if (h !== undefined && h[0] > SMALL_FRAME) {
-        this.#start += h[1];
+      const n = this.#header(maxLength);
+      if (n > SMALL_FRAME) {
+        this.#start += headerSizeAt(this.#buf, this.#start);
         this.#largeRead = true;
         try {
-          return await this.#readLarge(h[0], this.#end - this.#start);
+          return await this.#readLarge(n, this.#end - this.#start);
         } finally {
           this.#largeRead = false;
         }
