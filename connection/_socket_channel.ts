@@ -26,7 +26,7 @@ const CLOSE_GRACE = 1000;
 /** A connection starts with a read buffer this small. */
 const FIRST_READ_BUFFER = 512;
 /** A batch of small frames starts in an out buffer this small. */
-const FIRST_OUT_BUFFER = 2 * 1024;
+const FIRST_OUT_BUFFER = 256;
 /** Frames up to this size are assembled in the read buffer. */
 const SMALL_FRAME = READ_BUFFER - 16 * 1024;
 /** Payloads up to this size are copied next to their header. */
