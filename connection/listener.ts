@@ -25,6 +25,8 @@ const MAX_QUEUED_FAILURES = 16;
 const MAX_QUEUED = 128;
 /** Default cap on unauthenticated connections (a few hundred bytes each). */
 const MAX_STARTUPS = 8192;
+/** The default cap when the process's descriptor limit cannot be read. */
+const MAX_STARTUPS_UNKNOWN_LIMIT = 512;
 /** Milliseconds to wait before accepting again when out of file descriptors. */
 const EMFILE_PAUSE = 50;
 
@@ -70,9 +72,10 @@ export interface ListenerOptions extends SerializerOptions {
    * randomly chosen pending handshake with a probability that rises to 1 at
    * the cap (OpenSSH's `MaxStartups` random early drop), so a legitimate
    * client is never certainly refused. Each costs a few hundred bytes and a
-   * file descriptor.
+   * file descriptor: keep it well below `ulimit -n` (Deno 2.9 aborts a
+   * process that runs out of descriptors).
    *
-   * @default {8192}
+   * @default {8192, at most half the open-file limit when readable (else 512)}
    */
   maxStartups?: number;
   /**
@@ -89,6 +92,34 @@ type Outcome = { conn: Connection } | { error: unknown };
 interface Waiter {
   resolve(c: Connection): void;
   reject(e: unknown): void;
+}
+
+/**
+ * The default maxStartups: 8192, but at most half of the process's open-file
+ * limit, read from /proc/self/limits when that is allowed without a prompt
+ * (else 512). Deno 2.9 panics when a process runs out of descriptors (in
+ * ext/signals), so a flood must never get there.
+ */
+function defaultMaxStartups(): number {
+  return cachedMaxStartups ??= readMaxStartups();
+}
+
+let cachedMaxStartups: number | undefined;
+
+function readMaxStartups(): number {
+  try {
+    const path = "/proc/self/limits";
+    if (
+      Deno.permissions.querySync({ name: "read", path }).state !== "granted"
+    ) {
+      return MAX_STARTUPS_UNKNOWN_LIMIT;
+    }
+    const m = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync(path));
+    if (!m) return MAX_STARTUPS_UNKNOWN_LIMIT;
+    return Math.max(1, Math.min(MAX_STARTUPS, Math.floor(Number(m[1]) / 2)));
+  } catch {
+    return MAX_STARTUPS_UNKNOWN_LIMIT;
+  }
 }
 
 function isOutOfFds(e: unknown): boolean {
@@ -172,7 +203,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       handshakeTimeout = 10_000,
       tls,
       allowUnauthenticated = false,
-      maxStartups = MAX_STARTUPS,
+      maxStartups = defaultMaxStartups(),
     } = options;
     if (!(maxStartups >= 1)) {
       throw new RangeError(

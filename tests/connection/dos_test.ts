@@ -167,3 +167,48 @@ Deno.test("dos: maxStartups must be >= 1", () => {
     /'maxStartups' must be >= 1/,
   );
 });
+
+Deno.test("dos: a crowd larger than the descriptor limit does not bring the listener down (ulimit -n 256, 400 silent peers)", async () => {
+  // Deno 2.9 aborts a process that runs out of descriptors, so the default
+  // maxStartups stays under half of `ulimit -n`: the crowd is dropped at
+  // random instead of exhausting them, and a real client gets through.
+  const fixture = new URL("./fixtures/low_fd_listener.ts", import.meta.url)
+    .pathname;
+  const tmp = await Deno.makeTempDir({ prefix: "mproc-dos-" });
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `ulimit -n 256 && exec "$0" run -A "$1"`,
+      Deno.execPath(),
+      fixture,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { TMPDIR: tmp },
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stderr = new Response(child.stderr).text();
+  const peers: Deno.Conn[] = [];
+  let client: Connection | undefined;
+  try {
+    const first = await deadline(lines.read(), 30_000, "the fixture's address");
+    const address = JSON.parse(first.value!);
+    for (let i = 0; i < 400; i++) peers.push(await rawConnect(address));
+    client = await Client(address, { authkey: KEY, timeout: 1000 });
+    await client.sendBytes(new TextEncoder().encode("still here"));
+    assert.equal(
+      new TextDecoder().decode(await client.recvBytes()),
+      "still here",
+    );
+  } finally {
+    client?.close();
+    for (const p of peers) closeQuietly(p);
+    await child.stdin.close();
+    const status = await deadline(child.status, 30_000, "the fixture's exit");
+    await lines.cancel();
+    const err = await stderr;
+    await Deno.remove(tmp, { recursive: true });
+    assert.ok(status.success, `the listener process failed: ${err}`);
+  }
+});
