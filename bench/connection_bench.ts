@@ -532,6 +532,31 @@ function batchSubject(
   };
 }
 
+/**
+ * A batch against a sink: sends the count `n` as a message, runs `body(n)`
+ * (the n messages), then waits for the sink's ack.
+ */
+function countedBatch(
+  sendCount: (count: Uint8Array) => Promise<unknown>,
+  body: (n: number) => Promise<void>,
+  ack: () => Promise<unknown>,
+  firstN: number,
+  perItem: number,
+  close: () => void,
+): Subject {
+  const enc = new TextEncoder();
+  return batchSubject(
+    async (n) => {
+      await sendCount(enc.encode(String(n)));
+      await body(n);
+      await ack();
+    },
+    firstN,
+    perItem,
+    close,
+  );
+}
+
 /** Fires `n` sends, `window` at a time without awaiting, two windows in flight. */
 async function fire(
   n: number,
@@ -575,15 +600,14 @@ async function oursPipelined(peer: Peer, iter: boolean): Promise<Subject> {
 async function rawPipelined(peer: Peer): Promise<Subject> {
   const addr = await peer.start("raw", "tcp", "sink-bytes");
   const c = new RawConn(await rawConnect(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
+  return countedBatch(
+    (b) => c.writeFrame(b),
     async (n) => {
-      await c.writeFrame(enc.encode(String(n)));
       for (let i = 0; i < n; i += WINDOW_SMALL) {
         await c.writeCoalesced(MSG16, Math.min(WINDOW_SMALL, n - i));
       }
-      await c.readFrame();
     },
+    () => c.readFrame(),
     20_000,
     1,
     () => c.close(),
@@ -598,13 +622,12 @@ async function rawPipelined(peer: Peer): Promise<Subject> {
 async function oursAwaited(peer: Peer): Promise<Subject> {
   const addr = await peer.start("ours", "tcp", "sink-into");
   const c = await Client(ourAddress(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
+  return countedBatch(
+    (b) => c.sendBytes(b),
     async (n) => {
-      await c.sendBytes(enc.encode(String(n)));
       for (let i = 0; i < n; i++) await c.sendBytes(MSG16);
-      await c.recvBytes();
     },
+    () => c.recvBytes(),
     20_000,
     1,
     () => c.close(),
@@ -615,13 +638,12 @@ async function oursAwaited(peer: Peer): Promise<Subject> {
 async function rawAwaited(peer: Peer): Promise<Subject> {
   const addr = await peer.start("raw", "tcp", "sink-bytes");
   const c = new RawConn(await rawConnect(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
+  return countedBatch(
+    (b) => c.writeFrame(b),
     async (n) => {
-      await c.writeFrame(enc.encode(String(n)));
       for (let i = 0; i < n; i++) await c.writeFrame(MSG16);
-      await c.readFrame();
     },
+    () => c.readFrame(),
     5_000,
     1,
     () => c.close(),
@@ -631,13 +653,10 @@ async function rawAwaited(peer: Peer): Promise<Subject> {
 async function oursBulk(peer: Peer): Promise<Subject> {
   const addr = await peer.start("ours", "tcp", "sink-bytes");
   const c = await Client(ourAddress(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
-    async (n) => {
-      await c.sendBytes(enc.encode(String(n)));
-      await fire(n, WINDOW_BULK, () => c.sendBytes(BULK));
-      await c.recvBytes();
-    },
+  return countedBatch(
+    (b) => c.sendBytes(b),
+    (n) => fire(n, WINDOW_BULK, () => c.sendBytes(BULK)),
+    () => c.recvBytes(),
     50,
     MIB / 1e6,
     () => c.close(),
@@ -647,13 +666,12 @@ async function oursBulk(peer: Peer): Promise<Subject> {
 async function rawBulk(peer: Peer): Promise<Subject> {
   const addr = await peer.start("raw", "tcp", "sink-bytes");
   const c = new RawConn(await rawConnect(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
+  return countedBatch(
+    (b) => c.writeFrame(b),
     async (n) => {
-      await c.writeFrame(enc.encode(String(n)));
       for (let i = 0; i < n; i++) await c.writeFrame(BULK);
-      await c.readFrame();
     },
+    () => c.readFrame(),
     50,
     MIB / 1e6,
     () => c.close(),

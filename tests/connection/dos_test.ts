@@ -53,6 +53,19 @@ async function acceptGood(
   throw new Error("no good connection among 10,000 accepts");
 }
 
+/** Closes the listener, the connections and the peers; waits for the peers' reads. */
+async function closeAll(
+  listener: Listener,
+  conns: (Connection | undefined)[],
+  peers: Deno.Conn[],
+  ended: Promise<unknown>[],
+): Promise<void> {
+  listener.close();
+  for (const c of conns) c?.close();
+  for (const p of peers) closeQuietly(p);
+  await Promise.all(ended);
+}
+
 /** Resolves once `count` of `ps` have settled. */
 function settledCount(ps: Promise<unknown>[], count: number): Promise<void> {
   let done = 0;
@@ -110,11 +123,7 @@ Deno.test("dos: 500 silent peers are all challenged, a real client authenticates
       assert.match(f.message, /within 4000 ms: raise 'handshakeTimeout'/);
     }
   } finally {
-    listener.close();
-    server?.close();
-    client?.close();
-    for (const p of peers) closeQuietly(p);
-    await Promise.all(ended);
+    await closeAll(listener, [server, client], peers, ended);
   }
 });
 
@@ -153,11 +162,7 @@ Deno.test("dos: past maxStartups random pending handshakes are dropped, never th
       );
     }
   } finally {
-    listener.close();
-    server?.close();
-    client?.close();
-    for (const p of peers) closeQuietly(p);
-    await Promise.all(ended);
+    await closeAll(listener, [server, client], peers, ended);
   }
 });
 
