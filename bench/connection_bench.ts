@@ -949,6 +949,16 @@ async function main(): Promise<void> {
       rows.push(
         row(iter, u, d.iter!, "CPython 3.11 recv() loop", d.cpythonObj!, null),
       );
+      rows.push(
+        row(
+          iter,
+          u,
+          d.iter!,
+          "raw Deno (coalesced writes, sync parse)",
+          d.raw!,
+          null,
+        ),
+      );
     }
     if (want("awaited")) {
       const d = await compare("awaited", {
