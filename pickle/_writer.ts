@@ -112,8 +112,8 @@ function segment(k: unknown): string {
 }
 
 /** The output buffer reused by calls that do not overlap, and its view. */
-let scratch: Uint8Array = new Uint8Array(16 * 1024);
-let scratchView = new DataView(scratch.buffer);
+const scratch: Uint8Array = new Uint8Array(16 * 1024);
+const scratchView = new DataView(scratch.buffer);
 let scratchBusy = false;
 
 class Writer {
