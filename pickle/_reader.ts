@@ -184,6 +184,32 @@ class State implements ReduceContext {
    */
   constructor(readonly track: boolean) {}
 
+  /** SETITEM(S): `d[k] = v`. */
+  setItem(
+    d: Map<unknown, unknown>,
+    key: unknown,
+    value: unknown,
+    at: number,
+    anyGlobal: boolean,
+  ): void {
+    const k = anyGlobal ? this.place(key, at) : key;
+    const v = anyGlobal ? this.place(value, at) : value;
+    if (typeof k === "object" && k !== null) {
+      this.at = at;
+      this.requireHashable(k, "a dict key");
+      this.nest(d, k, at);
+    }
+    if (typeof v === "object" && v !== null) this.nest(d, v, at);
+    d.set(k, v);
+  }
+
+  /** APPEND(S): `list.append(item)`. */
+  append(list: unknown[], item: unknown, at: number, anyGlobal: boolean): void {
+    const x = anyGlobal ? this.place(item, at) : item;
+    if (typeof x === "object" && x !== null) this.nest(list, x, at);
+    list.push(x);
+  }
+
   /** ADDITEMS / FROZENSET: `stack[from…]` into `set`. */
   addAll(
     set: Set<unknown>,
@@ -606,17 +632,13 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         break;
       case 0x61: { // APPEND
         if (stack.length - fence < 2) underflow(at, "APPEND");
-        let x = stack.pop();
+        const x = stack.pop();
         const list = stack[stack.length - 1];
         if (!Array.isArray(list) || Object.isFrozen(list)) {
           fail(`APPEND to a ${typeName(list)}`, at);
         }
         st.modifiable(list, at);
-        if (typeof x === "object" && x !== null) {
-          if (anyGlobal) x = st.place(x, at);
-          st.nest(list, x as object, at);
-        }
-        list.push(x);
+        st.append(list, x, at, anyGlobal);
         break;
       }
       case 0x65: { // APPENDS
@@ -629,34 +651,18 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         }
         st.modifiable(list, at);
         const n = stack.length;
-        for (let i = m; i < n; i++) {
-          let x = stack[i];
-          if (typeof x === "object" && x !== null) {
-            if (anyGlobal) x = st.place(x, at);
-            st.nest(list, x as object, at);
-          }
-          list.push(x);
-        }
+        for (let i = m; i < n; i++) st.append(list, stack[i], at, anyGlobal);
         stack.length = m;
         break;
       }
       case 0x73: { // SETITEM
         if (stack.length - fence < 3) underflow(at, "SETITEM");
-        let v = stack.pop();
-        const k = anyGlobal ? st.place(stack.pop(), at) : stack.pop();
+        const v = stack.pop();
+        const k = stack.pop();
         const d = stack[stack.length - 1];
         if (!(d instanceof Map)) fail(`SETITEM on a ${typeName(d)}`, at);
         st.modifiable(d, at);
-        if (typeof k === "object" && k !== null) {
-          st.at = at;
-          st.requireHashable(k, "a dict key");
-          st.nest(d, k, at);
-        }
-        if (typeof v === "object" && v !== null) {
-          if (anyGlobal) v = st.place(v, at);
-          st.nest(d, v as object, at);
-        }
-        d.set(k, v);
+        st.setItem(d, k, v, at, anyGlobal);
         break;
       }
       case 0x75: { // SETITEMS
@@ -669,18 +675,7 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         if ((n - m) % 2 !== 0) fail("SETITEMS has a key without a value", at);
         st.modifiable(d, at);
         for (let i = m; i < n; i += 2) {
-          const k = anyGlobal ? st.place(stack[i], at) : stack[i];
-          let v = stack[i + 1];
-          if (typeof k === "object" && k !== null) {
-            st.at = at;
-            st.requireHashable(k, "a dict key");
-            st.nest(d, k, at);
-          }
-          if (typeof v === "object" && v !== null) {
-            if (anyGlobal) v = st.place(v, at);
-            st.nest(d, v as object, at);
-          }
-          d.set(k, v);
+          st.setItem(d, stack[i], stack[i + 1], at, anyGlobal);
         }
         stack.length = m;
         break;

@@ -542,44 +542,37 @@ class Writer {
   set(s: ReadonlySet<unknown>, depth: number): void {
     const frozen = frozensetBranded(s);
     const what = frozen ? "a frozenset item" : "a set item";
-    const write = (items: Iterable<unknown>) => {
-      let i = 0;
-      for (const x of items) {
-        try {
-          this.key(x, depth + 1, what);
-        } catch (e) {
-          if (e instanceof Refusal) e.path.push(`(item ${i})`);
-          throw e;
+    const all = [...s];
+    /** MARK items `closer`, in batches (one batch for FROZENSET). */
+    const batches = (closer: number, size: number) => {
+      for (let i = 0; i < all.length; i += size) {
+        this.byte(op.MARK);
+        const to = Math.min(all.length, i + size);
+        for (let j = i; j < to; j++) {
+          try {
+            this.key(all[j], depth + 1, what);
+          } catch (e) {
+            if (e instanceof Refusal) e.path.push(`(item ${j})`);
+            throw e;
+          }
         }
-        i++;
+        this.byte(closer);
       }
     };
     if (this.proto < 4) {
       // builtins.set([items]) / builtins.frozenset([items])
       this.global("builtins", frozen ? "frozenset" : "set");
       this.byte(op.EMPTY_LIST);
-      const all = [...s];
-      for (let i = 0; i < all.length; i += BATCH) {
-        this.byte(op.MARK);
-        write(all.slice(i, i + BATCH));
-        this.byte(op.APPENDS);
-      }
+      batches(op.APPENDS, BATCH);
       this.byte(op.TUPLE1);
       this.byte(op.REDUCE);
-      return;
-    }
-    if (frozen) {
-      this.byte(op.MARK);
-      write(s);
-      this.byte(op.FROZENSET);
-      return;
-    }
-    this.byte(op.EMPTY_SET);
-    const all = [...s];
-    for (let i = 0; i < all.length; i += BATCH) {
-      this.byte(op.MARK);
-      write(all.slice(i, i + BATCH));
-      this.byte(op.ADDITEMS);
+    } else if (frozen) {
+      if (all.length === 0) this.byte(op.MARK);
+      batches(op.FROZENSET, Math.max(1, all.length));
+      if (all.length === 0) this.byte(op.FROZENSET);
+    } else {
+      this.byte(op.EMPTY_SET);
+      batches(op.ADDITEMS, BATCH);
     }
   }
 
