@@ -10,33 +10,20 @@
 """
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
-from multiprocessing.connection import Client, Listener
+from multiprocessing.connection import Client
 
-OBJ = {"id": 1, "op": "get", "args": [1, "x"]}
-AUTHKEY = b"bench-secret"
+from connection_peer import AUTHKEY, OBJ, listener_for, serve_echo_obj
 
 
 def serve(family):
-    d = None
-    if family == "AF_UNIX":
-        d = tempfile.mkdtemp(prefix="mproc-pybench-")
-        listener = Listener(os.path.join(d, "s.sock"), "AF_UNIX", authkey=AUTHKEY)
-    else:
-        listener = Listener(("127.0.0.1", 0), "AF_INET", authkey=AUTHKEY)
+    listener, d = listener_for(family, AUTHKEY)
     a = listener.address
     print(json.dumps({"address": a if isinstance(a, str) else list(a)}), flush=True)
     try:
-        with listener.accept() as c:
-            try:
-                while True:
-                    c.send(c.recv())
-            except EOFError:
-                pass
+        serve_echo_obj(listener)
     finally:
         listener.close()
         if d:
