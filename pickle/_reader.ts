@@ -19,7 +19,7 @@
 // A `GlobalEntry` says what its global may do:
 //
 // - `reduce(args, ctx)`: `<global> <args tuple> REDUCE` calls it with the
-//   (frozen, branded) args tuple; its return value replaces both on the
+//   args tuple (a frozen array); its return value replaces both on the
 //   stack.
 // - `newobj(args, ctx)`: the same for `<global> <args tuple> NEWOBJ`
 //   (`cls.__new__(cls, *args)`).
@@ -39,6 +39,21 @@
 // of the manager's own classes. It must never return a writer value
 // (`PyGlobalCall`, ./_writer.ts): what a peer sent is never re-emitted as a
 // global.
+//
+// Values a hook receives are as `loads()` gives them: a tuple is a frozen
+// array (`tupleBranded`/`asTuple` in ./_brands.ts), a dict a `Map`, a
+// frozenset a Set branded by `asFrozenset`; ints follow `options.bigints`.
+// Example, a CPython Token (`Token EMPTY_TUPLE NEWOBJ (typeid, address, id)
+// BUILD`):
+//
+//     ["multiprocessing.managers.Token", {
+//       newobj: (args, ctx) => args.length === 0 ? new Pending() : ctx.fail("takes no arguments"),
+//       build: (_obj, state, ctx) => tupleBranded(state) && state.length === 3
+//         ? new PyToken(...state) : ctx.fail("state is not (typeid, address, id)"),
+//     }]
+//
+// tests/pickle/profile_test.ts holds a complete test table that reads every
+// frame of CPython 3.12's manager in ../shared/pickle/vectors-*.json.
 //
 // ## Limits (each refusal names what was refused and the byte offset)
 //
