@@ -8,7 +8,14 @@
 
 import type { BenchRow } from "./_common.ts";
 
-const AREAS = ["connection", "pool", "manager", "sharedmem", "process"];
+const AREAS = [
+  "connection",
+  "pool",
+  "manager",
+  "sharedmem",
+  "pickle",
+  "process",
+];
 
 type Row = BenchRow;
 

@@ -16,7 +16,7 @@
 // handle is taken (a proxy's handle lends a reference on the manager).
 
 import { encodeForPost, TRANSFER } from "../_transfer.ts";
-import { checkSerializable } from "../connection/_codec.ts";
+import { checkSerializable } from "../_msgpack.ts";
 import { Connection } from "../connection/connection.ts";
 import { EOFError } from "../connection/errors.ts";
 import { BaseProxy } from "../manager/proxy.ts";

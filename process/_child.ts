@@ -24,7 +24,7 @@
 // (`setRef(false)`), so an idle or joined child never keeps this process
 // alive (API.md §9). The temp dir goes when the listener closes.
 
-import { handshake } from "../connection/_auth.ts";
+import { serverHandshake } from "../connection/_auth.ts";
 import { type Connection, createConnection } from "../connection/connection.ts";
 import { SocketChannel } from "../connection/_socket_channel.ts";
 import { childFlags, type ControlAddress } from "./_flags.ts";
@@ -364,9 +364,13 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
   let bad = 0;
   const greet = async (raw: RawConn): Promise<void> => {
     const conn = createConnection(new SocketChannel(raw));
+    // a peer that does not finish in time is dropped (closing stops the handshake)
+    const timer = setTimeout(() => conn.close(), HANDSHAKE_TIMEOUT);
+    Deno.unrefTimer(timer);
     try {
-      await handshake(conn, key, "server", HANDSHAKE_TIMEOUT);
+      await serverHandshake(conn, key);
       const hello = await conn.recv<Hello>();
+      clearTimeout(timer);
       if (stopped) throw new Error("stopped");
       if (hello?.role === "control" && !haveFirst) {
         haveFirst = true;
@@ -378,6 +382,7 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
         else conn.close();
       } else throw new Error("unexpected hello");
     } catch {
+      clearTimeout(timer);
       conn.close();
       if (++bad >= MAX_BAD_PEERS) {
         stopped = true;

@@ -7,7 +7,7 @@
 
 import { errorFromWire } from "../_error_wire.ts";
 import { assertNotImporting } from "../_import_guard.ts";
-import { encode } from "../connection/_codec.ts";
+import { encode } from "../_msgpack.ts";
 import { resolveModule } from "../pool/_options.ts";
 import { active } from "./_active.ts";
 import { encodeArgs, relay, takeHandles } from "./_args.ts";
