@@ -414,6 +414,13 @@ Deno.test("by default a child gets what this process was granted, no more", asyn
   }
 });
 
+Deno.test("the parent's --unstable-* flags travel to the child", async () => {
+  const withFlag = await runParent(["-A", "--unstable-kv"], ["unstable"]);
+  assert.equal(withFlag.stdout.trim(), "function", withFlag.stderr);
+  const without = await runParent(["-A"], ["unstable"]);
+  assert.equal(without.stdout.trim(), "undefined", without.stderr);
+});
+
 Deno.test("memoryLimitMb caps the child's heap: it dies, the parent lives", async () => {
   const p = new Process({
     module: TARGETS,
