@@ -10,7 +10,8 @@ import {
   WorkerLostError,
 } from "../../pool/mod.ts";
 import { Pipe } from "../../connection/pipe.ts";
-import { alive, CONFIG, deadline } from "../process/_helpers.ts";
+import { alive } from "../process/_helpers.ts";
+import { runScript } from "./_helpers.ts";
 
 type Tasks = typeof import("../fixtures/pool_process_tasks.ts");
 const TASKS = new URL("../fixtures/pool_process_tasks.ts", import.meta.url);
@@ -241,45 +242,27 @@ Deno.test("process pool: memoryLimitMb needs runtime process; bad runtime is a T
   );
 });
 
-async function runIdle(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const script =
-    new URL("../fixtures/pool_process_idle.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    // no --unstable-worker-options: permissions are real flags of the workers
-    args: ["run", "-A", "--no-check", "--config", CONFIG, script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  try {
-    const status = await deadline(
-      child.status,
-      GUARD,
-      "the script to exit by itself",
-    );
-    const [stdout, stderr] = await out;
-    return { code: status.code, stdout, stderr };
-  } catch (e) {
-    child.kill("SIGKILL");
-    await child.status;
-    await out;
-    throw e;
-  }
+function runIdle(args: string[]) {
+  // no --unstable-worker-options: permissions are real flags of the workers
+  return runScript(
+    new URL("../fixtures/pool_process_idle.ts", import.meta.url),
+    {
+      flags: ["-A"],
+      args,
+    },
+  );
 }
 
 Deno.test("process pool: an idle pool does not keep the program alive", async () => {
-  const { code, stdout, stderr } = await runIdle([]);
+  const { code, stdout, stderr, exited } = await runIdle([]);
+  assert.ok(exited, "the script exited by itself");
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), "49");
 });
 
 Deno.test("process pool: permissions are real flags, without --unstable-worker-options", async () => {
-  const { code, stdout, stderr } = await runIdle(["perms"]);
+  const { code, stdout, stderr, exited } = await runIdle(["perms"]);
+  assert.ok(exited, "the script exited by itself");
   assert.equal(code, 0, stderr);
   const got = JSON.parse(stdout.trim());
   assert.notEqual(got.net, "granted");
