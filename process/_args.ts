@@ -20,9 +20,7 @@ import { checkSerializable } from "../_msgpack.ts";
 import { Connection } from "../connection/connection.ts";
 import { EOFError } from "../connection/errors.ts";
 import { BaseProxy } from "../manager/proxy.ts";
-
-/** The key of a handle placeholder. */
-export const ARG_MARK = "\u0000mproc-arg";
+import { ARG_MARK, isPlain } from "./_placeholders.ts";
 
 /** One handle of the args, as sent to the child. */
 export type ArgHandle =
@@ -39,12 +37,6 @@ export interface EncodedArgs {
   proxies: Map<number, BaseProxy>;
   /** Number of handles. */
   count: number;
-}
-
-function isPlain(v: object): boolean {
-  if (Array.isArray(v)) return true;
-  const p = Object.getPrototypeOf(v);
-  return p === Object.prototype || p === null;
 }
 
 function refuse(path: string, what: string): never {
@@ -138,24 +130,6 @@ export function takeHandles(enc: EncodedArgs): ArgHandle[] {
     );
   }
   return handles;
-}
-
-/** Replaces placeholders in `value` (in place) with `live[i]`. */
-export function fillArgs(value: unknown, live: unknown[], depth = 0): unknown {
-  if (value === null || typeof value !== "object" || depth > 64) return value;
-  if (ArrayBuffer.isView(value)) return value;
-  const o = value as Record<string, unknown>;
-  if (typeof o[ARG_MARK] === "number" && Object.keys(o).length === 1) {
-    return live[o[ARG_MARK] as number];
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      value[i] = fillArgs(value[i], live, depth + 1);
-    }
-  } else if (isPlain(value)) {
-    for (const k in o) o[k] = fillArgs(o[k], live, depth + 1);
-  }
-  return value;
 }
 
 /**

@@ -7,7 +7,7 @@ import { decodeFromPost } from "../_transfer.ts";
 import { errorToWire } from "../_error_wire.ts";
 import { importGuarded } from "../_import_guard.ts";
 import { decode } from "../_msgpack.ts";
-import { fillArgs } from "./_args.ts";
+import { fillArgs } from "./_placeholders.ts";
 import { connectToParent, watchParent } from "./_connect.ts";
 import { setCurrentIdentity } from "./_current.ts";
 import type { RunMessage, StartMessage } from "./_protocol.ts";
