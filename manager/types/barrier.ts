@@ -5,14 +5,10 @@
 // `BrokenBarrierError`. A waiter whose client disconnects is withdrawn.
 
 import { BrokenBarrierError } from "../../errors.ts";
-import { currentCaller } from "../_context.ts";
-import { checkTimeout, TIMED_OUT, WaitQueue } from "../_waiters.ts";
-
-/** Options of `SyncManager.Barrier()`. */
-export interface BarrierOptions {
-  /** Default timeout of `wait()`, in ms; `undefined` waits forever. */
-  timeout?: number;
-}
+import { currentCaller } from "./_caller.ts";
+import { checkTimeout } from "./_blocking.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
+import type { BarrierOptions } from "./options.ts";
 
 /** Server-side barrier. */
 export class SharedBarrier {

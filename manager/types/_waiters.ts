@@ -3,8 +3,7 @@
 // (its promise then rejects with the caller's `signal.reason`, and it is
 // never woken again — a dead waiter is never handed a lock or an item).
 
-import type { Caller } from "./_context.ts";
-import type { BlockingOptions } from "./proxies.ts";
+import type { Caller } from "./_caller.ts";
 
 /** Resolved instead of a value when the wait timed out. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
@@ -144,52 +143,4 @@ export class WaitQueue<T> {
     }
     return n;
   }
-}
-
-/**
- * Validates a `timeout` in ms: `undefined`/`null` (and, when `minusOneIsForever`,
- * `-1`) mean forever; other negative or non-finite values are a RangeError.
- */
-export function checkTimeout(
-  timeout: unknown,
-  minusOneIsForever = false,
-): number | undefined {
-  if (timeout === undefined || timeout === null) return undefined;
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(
-      `Cannot wait as the timeout must be a number of milliseconds: received ${
-        String(timeout)
-      }`,
-    );
-  }
-  if (timeout === Infinity) return undefined;
-  if (timeout < 0) {
-    if (minusOneIsForever && timeout === -1) return undefined;
-    throw new RangeError(
-      `Cannot wait as the timeout must be a non-negative number: received ${timeout}`,
-    );
-  }
-  return timeout;
-}
-
-const FOREVER: { block: boolean; timeout: number | undefined } = Object.freeze({
-  block: true,
-  timeout: undefined,
-});
-
-/** Reads `{ block, timeout }` from an options argument. */
-export function readBlocking(
-  opts: unknown,
-  minusOneIsForever = false,
-): { block: boolean; timeout: number | undefined } {
-  if (opts === undefined || opts === null) return FOREVER;
-  if (typeof opts !== "object") {
-    throw new TypeError(
-      `Cannot wait as the options must be an object like { block, timeout }: received ${typeof opts}`,
-    );
-  }
-  const o = opts as BlockingOptions;
-  const block = o.block === undefined ? true : Boolean(o.block);
-  const timeout = checkTimeout(o.timeout, minusOneIsForever);
-  return { block, timeout };
 }

@@ -3,10 +3,12 @@
 // RLock); `wait(timeout)` releases it, waits for a notify and reacquires it.
 // A waiter whose client disconnects is cancelled and never reacquires.
 
-import { currentCaller } from "../_context.ts";
-import { checkTimeout, TIMED_OUT, WaitQueue } from "../_waiters.ts";
+import { currentCaller } from "./_caller.ts";
+import { checkTimeout } from "./_blocking.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
 import type { ConditionLock } from "./_lockable.ts";
-import { type AcquireOptions, SharedLock } from "./lock.ts";
+import type { BlockingOptions } from "./options.ts";
+import { SharedLock } from "./lock.ts";
 import { SharedRLock } from "./rlock.ts";
 
 /** Server-side condition variable. */
@@ -26,7 +28,7 @@ export class SharedCondition {
   }
 
   /** Acquires the underlying lock. */
-  acquire(opts?: AcquireOptions): boolean | Promise<boolean> {
+  acquire(opts?: BlockingOptions): boolean | Promise<boolean> {
     return this.#lock.acquire(opts);
   }
 

@@ -3,10 +3,11 @@
 // again, and must release as many times. Released for good if the owner
 // disconnects.
 
-import { type Caller, currentCaller, type Owned } from "../_context.ts";
-import { TIMED_OUT, WaitQueue } from "../_waiters.ts";
-import { type ConditionLock, readAcquire } from "./_lockable.ts";
-import type { AcquireOptions } from "./lock.ts";
+import { type Caller, currentCaller, type Owned } from "./_caller.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
+import { readAcquire } from "./_blocking.ts";
+import type { ConditionLock } from "./_lockable.ts";
+import type { BlockingOptions } from "./options.ts";
 
 /** Server-side reentrant lock. */
 export class SharedRLock implements Owned, ConditionLock {
@@ -16,7 +17,7 @@ export class SharedRLock implements Owned, ConditionLock {
   #waiters = new WaitQueue<void>();
 
   /** Acquires the lock (again, for its owner); `false` on timeout or non-blocking failure. */
-  acquire(opts?: AcquireOptions): boolean | Promise<boolean> {
+  acquire(opts?: BlockingOptions): boolean | Promise<boolean> {
     const caller = currentCaller();
     const { block, timeout } = readAcquire(opts);
     if (this.#owner === caller) {

@@ -5,28 +5,8 @@
  * @module
  */
 
+import type { BlockingOptions } from "../types/options.ts";
 import type { ProxyBase } from "./proxy.ts";
-
-/**
- * Options of blocking calls (`get`, `put`, `acquire`).
- *
- * @example Wait at most 50 ms
- * ```ts
- * import { type BlockingOptions, Manager } from "@mproc/multiprocessing/manager";
- * import { Empty } from "@mproc/multiprocessing";
- *
- * await using m = await Manager();
- * const q = await m.Queue();
- * const opts: BlockingOptions = { block: true, timeout: 50 };
- * await q.get(opts).catch((e) => console.assert(e instanceof Empty));
- * ```
- */
-export interface BlockingOptions {
-  /** Wait when the operation cannot complete now. @default {true} */
-  block?: boolean;
-  /** How long to wait, in ms; `undefined` waits forever. */
-  timeout?: number;
-}
 
 /**
  * Proxy of a shared FIFO queue (CPython's `queue.Queue` in a manager).
@@ -200,24 +180,6 @@ export interface EventProxy extends ProxyBase {
   isSet(): Promise<boolean>;
   /** Waits for the flag (or `timeout` ms); resolves with the flag. */
   wait(timeout?: number): Promise<boolean>;
-}
-
-/**
- * Options of `SyncManager.Barrier()`.
- *
- * @example A default timeout
- * ```ts
- * import { type BarrierOptions, Manager } from "@mproc/multiprocessing/manager";
- *
- * await using m = await Manager();
- * const opts: BarrierOptions = { timeout: 1000 };
- * const b = await m.Barrier(1, opts);
- * console.assert(await b.wait() === 0);
- * ```
- */
-export interface BarrierOptions {
-  /** Default timeout of `wait()`, in ms. */
-  timeout?: number;
 }
 
 /**

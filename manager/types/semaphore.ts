@@ -3,10 +3,10 @@
 // client and not released are given back if it disconnects; a release by a
 // client that holds none is counted against the oldest holder.
 
-import { type Caller, currentCaller, type Owned } from "../_context.ts";
-import { TIMED_OUT, WaitQueue } from "../_waiters.ts";
-import { readAcquire } from "./_lockable.ts";
-import type { AcquireOptions } from "./lock.ts";
+import { type Caller, currentCaller, type Owned } from "./_caller.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
+import { readAcquire } from "./_blocking.ts";
+import type { BlockingOptions } from "./options.ts";
 
 /** Server-side counting semaphore. */
 export class SharedSemaphore implements Owned {
@@ -53,7 +53,7 @@ export class SharedSemaphore implements Owned {
   }
 
   /** Takes one unit; `false` on timeout or non-blocking failure. */
-  acquire(opts?: AcquireOptions): boolean | Promise<boolean> {
+  acquire(opts?: BlockingOptions): boolean | Promise<boolean> {
     const caller = currentCaller();
     const { block, timeout } = readAcquire(opts);
     if (this.#value > 0) {

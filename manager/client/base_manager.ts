@@ -11,17 +11,17 @@ import {
   AuthenticationError,
   Client,
   formatAddress,
-} from "../connection/mod.ts";
-import { BUILTIN_SPECS } from "./_builtins.ts";
-import type { ManagerStats, ObjectRef } from "./_protocol.ts";
+} from "../../connection/mod.ts";
+import { BUILTIN_SPECS } from "../types/_sync_registry.ts";
+import type { ObjectRef } from "../protocol/_messages.ts";
 import {
   allRegistrations,
   type Callable,
   makeSpec,
   type RegisterOptions,
   type TypeSpec,
-} from "./_registry.ts";
-import type { ConnLike } from "./_conn.ts";
+} from "../types/registry.ts";
+import type { ConnLike } from "../protocol/conn.ts";
 import { Session } from "./_session.ts";
 import {
   bindSession,
@@ -30,9 +30,9 @@ import {
   substituteProxies,
   type Token,
 } from "./proxy.ts";
-import { ManagerServer } from "./server.ts";
+import { ManagerServer, type ManagerStats } from "../server/server.ts";
 
-export type { ManagerStats, RegisterOptions };
+export type { RegisterOptions };
 
 /**
  * Options of {@linkcode BaseManager.start}.
@@ -276,9 +276,12 @@ export class BaseManager implements AsyncDisposable {
     authkey: Uint8Array,
     module: string | URL | undefined,
   ): Promise<InstanceType<T>> {
-    const worker = new Worker(new URL("./_server_worker.ts", import.meta.url), {
-      type: "module",
-    });
+    const worker = new Worker(
+      new URL("../server/_worker.ts", import.meta.url),
+      {
+        type: "module",
+      },
+    );
     let reply: WorkerReply;
     try {
       reply = await new Promise<WorkerReply>((resolve, reject) => {

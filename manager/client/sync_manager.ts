@@ -6,12 +6,11 @@
  * @module
  */
 
-import { BUILTIN_SPECS } from "./_builtins.ts";
+import { BUILTIN_SPECS } from "../types/_sync_registry.ts";
 import { BaseManager, type StartOptions } from "./base_manager.ts";
 import type {
   AcquirerProxy,
   ArrayProxy,
-  BarrierOptions,
   BarrierProxy,
   ConditionProxy,
   DictProxy,
@@ -22,7 +21,8 @@ import type {
   QueueProxy,
   SemaphoreProxy,
   ValueProxy,
-} from "./proxies.ts";
+} from "./sync_proxies.ts";
+import type { BarrierOptions } from "../types/options.ts";
 
 /**
  * A manager serving CPython's `SyncManager` types. Start one with

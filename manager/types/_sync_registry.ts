@@ -1,20 +1,20 @@
 // SyncManager's types (CPython's `SyncManager._registry`, camelCased), served
 // by every manager started with `start()` and by `SyncManager.serve()`.
 
-import { BUILTIN_API } from "./_builtin_api.ts";
-import { makeSpec, type TypeSpec } from "./_registry.ts";
-import { SharedArray } from "./_types/array.ts";
-import { SharedBarrier } from "./_types/barrier.ts";
-import { SharedCondition } from "./_types/condition.ts";
-import { SharedDict } from "./_types/dict.ts";
-import { SharedEvent } from "./_types/event.ts";
-import { SharedList } from "./_types/list.ts";
-import { SharedLock } from "./_types/lock.ts";
-import { SharedNamespace } from "./_types/namespace.ts";
-import { SharedQueue } from "./_types/queue.ts";
-import { SharedRLock } from "./_types/rlock.ts";
-import { SharedBoundedSemaphore, SharedSemaphore } from "./_types/semaphore.ts";
-import { SharedValue } from "./_types/value.ts";
+import { BUILTIN_API } from "./_exposed.ts";
+import { makeSpec, type TypeSpec } from "./registry.ts";
+import { SharedArray } from "./array.ts";
+import { SharedBarrier } from "./barrier.ts";
+import { SharedCondition } from "./condition.ts";
+import { SharedDict } from "./dict.ts";
+import { SharedEvent } from "./event.ts";
+import { SharedList } from "./list.ts";
+import { SharedLock } from "./lock.ts";
+import { SharedNamespace } from "./namespace.ts";
+import { SharedQueue } from "./queue.ts";
+import { SharedRLock } from "./rlock.ts";
+import { SharedBoundedSemaphore, SharedSemaphore } from "./semaphore.ts";
+import { SharedValue } from "./value.ts";
 
 /** The exposed methods of a built-in type. */
 function exposed(typeid: string): string[] {

@@ -38,32 +38,6 @@ export interface Hello {
   version: number;
 }
 
-/**
- * Server statistics (the `stats` request).
- *
- * @example Reference counts
- * ```ts
- * import { type ManagerStats, SyncManager } from "@mproc/multiprocessing/manager";
- *
- * await using m = await SyncManager.start();
- * const q = await m.Queue();
- * const stats: ManagerStats = await m.stats();
- * console.assert(stats.refcounts[String(q.token.id)] === 1);
- * ```
- */
-export interface ManagerStats {
-  /** The server's epoch. */
-  epoch: string;
-  /** Number of live shared objects. */
-  objects: number;
-  /** Number of connected clients. */
-  clients: number;
-  /** Total references per object id (one per live proxy). */
-  refcounts: Record<string, number>;
-  /** Type of each live object, by id. */
-  types: Record<string, string>;
-}
-
 /** Client → server: call a method of a shared object. `refs` lists arg indexes holding object ids to pass as referents. */
 export type CallRequest = [
   id: number,

@@ -4,8 +4,8 @@
 
 /// <reference lib="deno.worker" />
 
-import { BUILTIN_SPECS } from "./_builtins.ts";
-import { allRegistrations, type TypeSpec } from "./_registry.ts";
+import { BUILTIN_SPECS } from "../types/_sync_registry.ts";
+import { allRegistrations, type TypeSpec } from "../types/registry.ts";
 import { ManagerServer } from "./server.ts";
 
 let server: ManagerServer | undefined;

@@ -3,16 +3,16 @@
 // request by id, in whatever order they complete. The first message from
 // the server is `hello` with its epoch.
 
-import { BrokenBarrierError, Empty, Full, RemoteError } from "../errors.ts";
-import type { ConnLike } from "./_conn.ts";
-import { Outbox } from "./_outbox.ts";
+import { BrokenBarrierError, Empty, Full, RemoteError } from "../../errors.ts";
+import type { ConnLike } from "../protocol/conn.ts";
+import { Outbox } from "../protocol/_outbox.ts";
 import {
   type Hello,
   isErrorInfo,
   isObjectRef,
   type ObjectId,
   type ObjectRef,
-} from "./_protocol.ts";
+} from "../protocol/_messages.ts";
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -115,17 +115,6 @@ export class Session {
   }
 
   async #readLoop(): Promise<void> {
-    const conn = this.#conn;
-    if (conn.subscribe) {
-      conn.subscribe((frame) => {
-        if (Array.isArray(frame)) {
-          for (const msg of frame) this.#onMessage(msg);
-        }
-      }, (e) => {
-        if (!(e instanceof SyntaxError) || conn.closed) this.#fail(e);
-      });
-      return;
-    }
     let error: unknown;
     try {
       for (;;) {

@@ -7,16 +7,16 @@
  * @module
  */
 
-import { type Address, Client, formatAddress } from "../connection/mod.ts";
+import { type Address, Client, formatAddress } from "../../connection/mod.ts";
 import {
   registerReviver,
   TRANSFER,
   type TransferHandle,
-} from "../_transfer.ts";
-import { argChecks } from "./_builtin_api.ts";
+} from "../../_transfer.ts";
+import { argChecks } from "../types/_exposed.ts";
 import { LazyConn } from "./_lazy_conn.ts";
-import type { ObjectId, ObjectRef } from "./_protocol.ts";
-import { RESERVED } from "./_registry.ts";
+import type { ObjectId, ObjectRef } from "../protocol/_messages.ts";
+import { RESERVED } from "../types/registry.ts";
 import { Session } from "./_session.ts";
 
 /**

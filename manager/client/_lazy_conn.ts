@@ -1,7 +1,7 @@
 // A ConnLike over a connection still being opened: reads and writes wait for
 // it. Used by proxies rebuilt in another thread (they connect on demand).
 
-import type { ConnLike } from "./_conn.ts";
+import type { ConnLike } from "../protocol/conn.ts";
 
 /** Defers to the connection `pending` resolves with. */
 export class LazyConn implements ConnLike {

@@ -6,11 +6,13 @@
 // head of the queue (see `Undoable`).
 
 import { Empty, Full } from "../../errors.ts";
-import { currentCaller, Undoable } from "../_context.ts";
-import { Deque } from "../_deque.ts";
-import { readBlocking, TIMED_OUT, WaitQueue } from "../_waiters.ts";
+import { currentCaller } from "./_caller.ts";
+import { Undoable } from "./undoable.ts";
+import { Deque } from "./_deque.ts";
+import { readBlocking } from "./_blocking.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
 import { storable } from "./_errors.ts";
-import type { BlockingOptions } from "../proxies.ts";
+import type { BlockingOptions } from "./options.ts";
 
 /**
  * The server-side queue behind `SyncManager.Queue()`: use it as the referent

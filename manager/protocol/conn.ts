@@ -24,13 +24,4 @@ export interface ConnLike {
   close(): void;
   /** True once closed. */
   readonly closed: boolean;
-  /**
-   * Optional push mode (no promise per frame): `onFrame` gets each decoded
-   * frame; `onError` gets a per-frame decode error (a SyntaxError, the
-   * connection stays usable) or, once, the end of the connection.
-   */
-  subscribe?(
-    onFrame: (frame: unknown) => void,
-    onError: (e: unknown) => void,
-  ): void;
 }

@@ -1,7 +1,8 @@
 // The referent behind `SyncManager.Event()` (CPython's `threading.Event`).
 
-import { currentCaller } from "../_context.ts";
-import { checkTimeout, TIMED_OUT, WaitQueue } from "../_waiters.ts";
+import { currentCaller } from "./_caller.ts";
+import { checkTimeout } from "./_blocking.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
 
 /** Server-side event flag. */
 export class SharedEvent {

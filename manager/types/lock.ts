@@ -3,17 +3,11 @@
 // succeeded, and its lock is released if it disconnects. A released lock is
 // handed directly to the oldest waiter, so a dead waiter is never granted it.
 
-import { type Caller, currentCaller, type Owned } from "../_context.ts";
-import { TIMED_OUT, WaitQueue } from "../_waiters.ts";
-import { type ConditionLock, readAcquire } from "./_lockable.ts";
-
-/** Options of `acquire()`. */
-export interface AcquireOptions {
-  /** Wait when the lock is taken. @default {true} */
-  block?: boolean;
-  /** How long to wait, in ms; `undefined` or `-1` waits forever. */
-  timeout?: number;
-}
+import { type Caller, currentCaller, type Owned } from "./_caller.ts";
+import { TIMED_OUT, WaitQueue } from "./_waiters.ts";
+import { readAcquire } from "./_blocking.ts";
+import type { ConditionLock } from "./_lockable.ts";
+import type { BlockingOptions } from "./options.ts";
 
 /** Server-side non-reentrant lock. */
 export class SharedLock implements Owned, ConditionLock {
@@ -22,7 +16,7 @@ export class SharedLock implements Owned, ConditionLock {
   #waiters = new WaitQueue<void>();
 
   /** Acquires the lock; resolves `false` on timeout or when `block` is false and it is taken. */
-  acquire(opts?: AcquireOptions): boolean | Promise<boolean> {
+  acquire(opts?: BlockingOptions): boolean | Promise<boolean> {
     const caller = currentCaller();
     const { block, timeout } = readAcquire(opts);
     if (!this.#locked) {

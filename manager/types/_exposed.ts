@@ -4,8 +4,7 @@
 // synchronously (the same checks the referents run on the server). Kept free
 // of the referents' code: proxies rebuilt in other threads import it.
 
-import { checkTimeout, readBlocking } from "./_waiters.ts";
-import { readAcquire } from "./_types/_lockable.ts";
+import { checkTimeout, readAcquire, readBlocking } from "./_blocking.ts";
 
 /** Checks the arguments of one method call; throws on bad ones. */
 export type ArgCheck = (args: unknown[]) => void;
