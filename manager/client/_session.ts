@@ -3,12 +3,12 @@
 // request by id, in whatever order they complete. The first message from
 // the server is `hello` with its epoch.
 
+import { errorFromWire, isErrorWire } from "../../_error_wire.ts";
 import { BrokenBarrierError, Empty, Full, RemoteError } from "../../errors.ts";
 import type { ConnLike } from "../protocol/conn.ts";
 import { Outbox } from "../protocol/_outbox.ts";
 import {
   type Hello,
-  isErrorInfo,
   isObjectRef,
   type ObjectId,
   type ObjectRef,
@@ -19,23 +19,22 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** Builds the client-side error for an error reply. */
-export function fromErrorInfo(info: unknown): Error {
-  if (!isErrorInfo(info)) {
-    return new RemoteError({
-      name: "ProtocolError",
-      message: "The server sent a malformed error",
-    });
+/**
+ * Builds the client-side error for an error reply: the queue and barrier
+ * errors as themselves, any other as a `RemoteError`.
+ */
+export function errorOfReply(wire: unknown): Error {
+  if (isErrorWire(wire)) {
+    switch (wire.name) {
+      case "Empty":
+        return new Empty(wire.message);
+      case "Full":
+        return new Full(wire.message);
+      case "BrokenBarrierError":
+        return new BrokenBarrierError(wire.message);
+    }
   }
-  switch (info.name) {
-    case "Empty":
-      return new Empty(info.message);
-    case "Full":
-      return new Full(info.message);
-    case "BrokenBarrierError":
-      return new BrokenBarrierError(info.message);
-  }
-  return new RemoteError(info);
+  return errorFromWire(wire);
 }
 
 /** One client connection to a manager server. */
@@ -147,7 +146,7 @@ export class Session {
       case "return":
         return p.resolve(msg[2]);
       case "error":
-        return p.reject(fromErrorInfo(msg[2]));
+        return p.reject(errorOfReply(msg[2]));
       case "proxy":
         if (isObjectRef(msg[2])) return p.resolve(this.makeProxy(this, msg[2]));
     }

@@ -4,21 +4,13 @@
 // wanted"); replies carry the id of their request, so many requests can be
 // in flight on one connection and replies arrive in completion order.
 
+import type { ErrorWire } from "../../_error_wire.ts";
+
 /** Protocol version announced in `hello`. */
 export const PROTOCOL_VERSION = 1;
 
 /** A shared object's id on its server (unique per server epoch). */
 export type ObjectId = number;
-
-/** An error as it crosses the wire. */
-export interface ErrorInfo {
-  /** The error's `name` (`Empty`, `Full`, `BrokenBarrierError`, `TypeError`, …). */
-  name: string;
-  /** The error's message. */
-  message: string;
-  /** The stack on the side that threw, when known. */
-  stack?: string;
-}
 
 /** What the server says about a shared object it created or handed out. */
 export interface ObjectRef {
@@ -101,7 +93,7 @@ export type Request =
 /** Server → client: the request succeeded with `value`. */
 export type ReturnReply = [id: number, kind: "return", value: unknown];
 /** Server → client: the request failed (id 0: a frame that could not be attributed). */
-export type ErrorReply = [id: number, kind: "error", error: ErrorInfo];
+export type ErrorReply = [id: number, kind: "error", error: ErrorWire];
 /** Server → client: the request returned a shared object (created, or by `methodToTypeid`); the caller holds one reference. */
 export type ProxyReply = [id: number, kind: "proxy", ref: ObjectRef];
 /** Server → client: first message on every connection. */
@@ -109,23 +101,6 @@ export type HelloReply = [id: 0, kind: "hello", hello: Hello];
 
 /** Every server → client message. */
 export type Reply = ReturnReply | ErrorReply | ProxyReply | HelloReply;
-
-/** Turns a thrown value into its wire form. */
-export function toErrorInfo(e: unknown): ErrorInfo {
-  if (e instanceof Error) {
-    const info: ErrorInfo = { name: e.name, message: e.message };
-    if (typeof e.stack === "string") info.stack = e.stack;
-    return info;
-  }
-  return { name: "Error", message: String(e) };
-}
-
-/** Checks the shape of an `ErrorInfo` received from the wire. */
-export function isErrorInfo(v: unknown): v is ErrorInfo {
-  return typeof v === "object" && v !== null &&
-    typeof (v as ErrorInfo).name === "string" &&
-    typeof (v as ErrorInfo).message === "string";
-}
 
 /** Checks the shape of an `ObjectRef` received from the wire. */
 export function isObjectRef(v: unknown): v is ObjectRef {

@@ -3,21 +3,17 @@
 // replies out. Each message becomes a call on the server core; its result
 // (or error) becomes a reply with the request's id.
 
+import { errorToWire, type ErrorWire } from "../../_error_wire.ts";
 import { EOFError } from "../../connection/errors.ts";
 import { Outbox } from "../protocol/_outbox.ts";
 import type { ConnLike } from "../protocol/conn.ts";
-import {
-  type ErrorInfo,
-  type ObjectRef,
-  PROTOCOL_VERSION,
-  toErrorInfo,
-} from "../protocol/_messages.ts";
+import { type ObjectRef, PROTOCOL_VERSION } from "../protocol/_messages.ts";
 import { Caller } from "../types/_caller.ts";
 import { Undoable } from "../types/undoable.ts";
 import { isPromiseLike, type Peer, type ServerCore } from "./_core.ts";
 import { type Holder, newHolder } from "./_object_table.ts";
 
-const ERR_NOT_ARRAY: ErrorInfo = {
+const ERR_NOT_ARRAY: ErrorWire = {
   name: "TypeError",
   message: "Cannot handle the frame as it is not an array of messages",
 };
@@ -76,14 +72,14 @@ export async function serveMsgpack(
           e instanceof EOFError || conn.closed || !(e instanceof SyntaxError) ||
           ++malformed > 1000
         ) break;
-        door.send([0, "error", toErrorInfo(e)]);
+        door.send([0, "error", errorToWire(e)]);
         continue;
       }
       try {
         door.handleFrame(frame);
       } catch (e) {
         // Never expected (each message has its own error path); keep serving.
-        door.send([0, "error", toErrorInfo(e)]);
+        door.send([0, "error", errorToWire(e)]);
       }
     }
   } finally {
@@ -110,13 +106,13 @@ class Door {
       // The value cannot be encoded: tell the caller instead.
       undo?.();
       const id = Array.isArray(msg) ? msg[0] : 0;
-      outbox.push([id, "error", toErrorInfo(e)]);
+      outbox.push([id, "error", errorToWire(e)]);
     }
   }
 
   #error(id: number, e: unknown): void {
     if (id === 0) return;
-    this.send([id, "error", toErrorInfo(e)]);
+    this.send([id, "error", errorToWire(e)]);
   }
 
   #reply(id: number, value: unknown): void {

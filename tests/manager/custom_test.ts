@@ -58,7 +58,12 @@ Deno.test("custom types: methodToTypeid returns a proxy; async methods; dynamic 
   assert.equal(stats.types[String(child.token.id)], "Counter");
   await assert.rejects(
     c.fail(),
-    (e: unknown) => e instanceof RemoteError && e.remoteName === "RangeError",
+    (e: unknown) =>
+      e instanceof RemoteError && e.remoteName === "RangeError" &&
+      // The package's one error wire: own fields and the cause chain survive.
+      (e as RemoteError & { code?: string }).code === "E_COUNTER" &&
+      (e.cause as Error).name === "RangeError" &&
+      ((e.cause as Error).cause as Error).message === "inner cause",
   );
   // A result msgpack cannot carry is an error for that caller only.
   await assert.rejects(
