@@ -50,6 +50,7 @@ export class Session {
     | undefined;
   #closedError: Error | undefined;
   #describe: string;
+  #reading = false;
   /** Turns a `proxy` reply into a proxy bound to this session (set by proxy.ts). */
   makeProxy: (session: Session, ref: ObjectRef) => unknown = (_s, ref) => ref;
   /** Number of proxies bound to this session that are alive (pooled sessions close at 0). */
@@ -95,7 +96,7 @@ export class Session {
         verified ? conn.sendBytes(b) : gate.then(() => conn.sendBytes(b));
     }
     this.#outbox = new Outbox(sink, (e) => this.#fail(e));
-    this.#readLoop();
+    this.#pump();
   }
 
   /** Resolves with the server's hello (its epoch). */
@@ -113,18 +114,30 @@ export class Session {
     return this.#closedError !== undefined;
   }
 
+  /**
+   * Reads while a reply is awaited (the hello, or a request's). With nothing
+   * awaited no read is pending, so an idle connection never keeps the
+   * program alive; the next request starts reading again.
+   */
+  #pump(): void {
+    if (this.#reading || this.#closedError) return;
+    this.#reading = true;
+    this.#readLoop();
+  }
+
   async #readLoop(): Promise<void> {
-    let error: unknown;
     try {
-      for (;;) {
+      while (this.#pending.size > 0 || this.#helloSettle) {
         const frame = await this.#conn.recv();
         if (!Array.isArray(frame)) continue;
         for (const msg of frame) this.#onMessage(msg);
       }
     } catch (e) {
-      error = e;
+      this.#reading = false;
+      this.#fail(e);
+      return;
     }
-    this.#fail(error);
+    this.#reading = false;
   }
 
   #onMessage(msg: unknown): void {
@@ -212,6 +225,7 @@ export class Session {
     }
     const p = Promise.withResolvers<unknown>();
     this.#pending.set(id, p);
+    if (!this.#reading) this.#pump();
     return p.promise;
   }
 

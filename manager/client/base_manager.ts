@@ -6,11 +6,14 @@
  * @module
  */
 
+import { Worker } from "node:worker_threads";
+import { assertNotImporting } from "../../_import_guard.ts";
 import {
   type Address,
   AuthenticationError,
   Client,
   formatAddress,
+  parseAddress,
 } from "../../connection/mod.ts";
 import { BUILTIN_SPECS } from "../types/_sync_registry.ts";
 import type { ObjectRef } from "../protocol/_messages.ts";
@@ -22,6 +25,8 @@ import {
   type TypeSpec,
 } from "../types/registry.ts";
 import type { ConnLike } from "../protocol/conn.ts";
+import type { WorkerReply, WorkerStart } from "../server/_worker.ts";
+import { removeAtExit } from "./_exit_cleanup.ts";
 import { Session } from "./_session.ts";
 import {
   bindSession,
@@ -135,20 +140,24 @@ function isToken(t: unknown): t is Token {
 
 interface Started {
   worker: Worker;
+  /** Takes the server's private temp dir off the exit-cleanup list. */
+  forget: () => void;
 }
 
-/** What the server Worker posts back. */
-type WorkerReply =
-  | { kind: "ready"; address: Address; epoch: string }
-  | { kind: "error"; name: string; message: string; stack?: string }
-  | { kind: "closed" };
+/** The private temp dir of a server listening on a fresh Unix socket. */
+function privateDir(address: Address): string | undefined {
+  const a = parseAddress(address);
+  if (a.family !== "AF_UNIX") return undefined;
+  const i = a.path.lastIndexOf("/");
+  return i > 0 ? a.path.slice(0, i) : undefined;
+}
 
 /**
  * A manager client: creates shared objects on its server and hands out
  * proxies to them. Subclass it and `register()` your own types.
  *
  * @example A custom type
- * ```ts ignore
+ * ```ts
  * import { BaseManager } from "@mproc/multiprocessing/manager";
  *
  * class Counter {
@@ -158,10 +167,13 @@ type WorkerReply =
  * class MyManager extends BaseManager {}
  * MyManager.register("Counter", () => new Counter());
  *
- * // This module registers Counter, so the server Worker imports it.
- * await using m = await MyManager.start({ module: import.meta.url });
- * const c = await m.create<Counter>("Counter");
- * console.assert(await c.increment() === 1);
+ * // The server Worker imports this module (it registers Counter): start
+ * // the manager only when it runs as the program, never while imported.
+ * if (import.meta.main) {
+ *   await using m = await MyManager.start({ module: import.meta.url });
+ *   const c = await m.create<Counter>("Counter");
+ *   console.assert(await c.increment() === 1);
+ * }
  * ```
  */
 export class BaseManager implements AsyncDisposable {
@@ -225,7 +237,9 @@ export class BaseManager implements AsyncDisposable {
    *
    * @param options Address, authkey, and the module registering custom types.
    * @returns The connected manager; `shutdown()` (or `await using`) stops the server.
-   * @throws {TypeError} when custom types are registered but no `module` is given.
+   * The promise rejects with a TypeError when custom types are registered
+   * but no `module` is given, and when called while a server Worker imports
+   * its module (a start at top level: put it under `if (import.meta.main)`).
    *
    * @example Start and use a manager
    * ```ts
@@ -241,67 +255,69 @@ export class BaseManager implements AsyncDisposable {
     this: T,
     options: StartOptions = {},
   ): Promise<InstanceType<T>> {
-    if (options === null || typeof options !== "object") {
-      throw new TypeError(
-        "Cannot start the manager as options must be an object",
+    try {
+      assertNotImporting("Manager");
+      if (options === null || typeof options !== "object") {
+        throw new TypeError(
+          "Cannot start the manager as options must be an object",
+        );
+      }
+      const { address, module } = options;
+      if (
+        module !== undefined && typeof module !== "string" &&
+        !(module instanceof URL)
+      ) {
+        throw new TypeError(
+          "Cannot start the manager as module must be a string or a URL",
+        );
+      }
+      const authkey = toKey(options.authkey) ??
+        crypto.getRandomValues(new Uint8Array(32));
+      const custom = [...registryOf(this).keys()].filter((t) =>
+        !BUILTIN_SPECS.has(t)
       );
+      if (custom.length > 0 && module === undefined) {
+        throw new TypeError(
+          `Cannot start the manager as custom types (${
+            custom.join(", ")
+          }) are registered but no module was given: pass { module } naming the module that registers them (e.g. import.meta.url)`,
+        );
+      }
+      return BaseManager.#launch(this, {
+        address,
+        authkey,
+        module: module === undefined ? undefined : String(module),
+      });
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const { address, module } = options;
-    if (
-      module !== undefined && typeof module !== "string" &&
-      !(module instanceof URL)
-    ) {
-      throw new TypeError(
-        "Cannot start the manager as module must be a string or a URL",
-      );
-    }
-    const authkey = toKey(options.authkey) ??
-      crypto.getRandomValues(new Uint8Array(32));
-    const custom = [...registryOf(this).keys()].filter((t) =>
-      !BUILTIN_SPECS.has(t)
-    );
-    if (custom.length > 0 && module === undefined) {
-      throw new TypeError(
-        `Cannot start the manager as custom types (${
-          custom.join(", ")
-        }) are registered but no module was given: pass { module } naming the module that registers them (e.g. import.meta.url)`,
-      );
-    }
-    return BaseManager.#launch(this, address, authkey, module);
   }
 
   static async #launch<T extends typeof BaseManager>(
     cls: T,
-    address: Address | undefined,
-    authkey: Uint8Array,
-    module: string | URL | undefined,
+    start: WorkerStart,
   ): Promise<InstanceType<T>> {
     const worker = new Worker(
       new URL("../server/_worker.ts", import.meta.url),
-      {
-        type: "module",
-      },
+      { workerData: start },
     );
     let reply: WorkerReply;
     try {
       reply = await new Promise<WorkerReply>((resolve, reject) => {
-        worker.onmessage = (e: MessageEvent<WorkerReply>) => resolve(e.data);
-        worker.onerror = (e: ErrorEvent) => {
-          e.preventDefault();
+        worker.once("message", resolve);
+        worker.once("error", (e: Error) =>
           reject(
             new Error(
               `Cannot start the manager as its server Worker failed: ${e.message}`,
+              { cause: e },
             ),
-          );
-        };
-        worker.postMessage(
-          {
-            kind: "start",
-            address,
-            authkey,
-            module: module === undefined ? undefined : String(module),
-          },
-        );
+          ));
+        worker.once("exit", (code: number) =>
+          reject(
+            new Error(
+              `Cannot start the manager as its server Worker exited (code ${code})`,
+            ),
+          ));
       });
       if (reply.kind !== "ready") {
         const r = reply as { name?: string; message?: string };
@@ -312,32 +328,41 @@ export class BaseManager implements AsyncDisposable {
         );
       }
     } catch (e) {
-      worker.terminate();
+      worker.removeAllListeners();
+      await worker.terminate();
       throw e;
     }
+    worker.removeAllListeners();
+    // The listener's private temp dir goes at exit even if shutdown() is
+    // never called (the Worker dies with the program, unref'd below).
+    const dir = start.address === undefined
+      ? privateDir(reply.address)
+      : undefined;
+    const forget = dir === undefined ? () => {} : removeAtExit(dir);
     const m = new cls() as InstanceType<T>;
-    m.#started = { worker };
+    m.#started = { worker, forget };
     // The starting thread connects over the server's own socket (a Unix
     // socket unless an address was given): between two threads of this VM a
     // Unix socket round trip is much cheaper than a MessagePort wake-up.
     let link: ConnLike;
     try {
-      link = await Client(reply.address, { authkey });
-    } catch (e) {
-      worker.terminate();
-      throw e;
-    }
-    // An uncaught error in the server Worker: drop the link rather than wait.
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      link.close();
-    };
-    try {
-      await m.#attach(link, reply.address, authkey);
+      link = await Client(reply.address, { authkey: start.authkey });
     } catch (e) {
       await m.shutdown().catch(() => {});
       throw e;
     }
+    // An uncaught error in the server Worker: drop the link rather than wait.
+    worker.on("error", () => link.close());
+    worker.on("exit", () => link.close());
+    try {
+      await m.#attach(link, reply.address, start.authkey);
+    } catch (e) {
+      await m.shutdown().catch(() => {});
+      throw e;
+    }
+    // From now on the Worker never keeps the program alive: a call waiting
+    // for its reply does (its socket read is pending), an idle manager not.
+    worker.unref();
     return m;
   }
 
@@ -346,7 +371,8 @@ export class BaseManager implements AsyncDisposable {
    *
    * @param options The server's address and authkey.
    * @returns The connected manager; `close()` (or `await using`) disconnects.
-   * @throws {TypeError} without an address, or with an authkey that is not a Uint8Array or a string.
+   * The promise rejects with a TypeError without an address, or with an
+   * authkey that is not a Uint8Array or a string.
    *
    * @example Connect to a server
    * ```ts ignore
@@ -360,15 +386,19 @@ export class BaseManager implements AsyncDisposable {
     this: T,
     options: ConnectOptions,
   ): Promise<InstanceType<T>> {
-    if (
-      options === null || typeof options !== "object" ||
-      options.address === undefined
-    ) {
-      throw new TypeError("Cannot connect as no address was given");
+    try {
+      if (
+        options === null || typeof options !== "object" ||
+        options.address === undefined
+      ) {
+        throw new TypeError("Cannot connect as no address was given");
+      }
+      const authkey = toKey(options.authkey);
+      const m = new this() as InstanceType<T>;
+      return m.#connect(options.address, authkey).then(() => m);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const authkey = toKey(options.authkey);
-    const m = new this() as InstanceType<T>;
-    return m.#connect(options.address, authkey).then(() => m);
   }
 
   /**
@@ -376,7 +406,7 @@ export class BaseManager implements AsyncDisposable {
    *
    * @param options Address (port 0: a free one), authkey and signal.
    * @returns The running server; `server.address` is the bound address.
-   * @throws {TypeError} without an address, or with a bad authkey.
+   * The promise rejects with a TypeError without an address, or with a bad authkey.
    *
    * @example Serve and connect
    * ```ts
@@ -390,21 +420,20 @@ export class BaseManager implements AsyncDisposable {
    * ```
    */
   static serve(options: ServeOptions): Promise<ManagerServer> {
-    if (
-      options === null || typeof options !== "object" ||
-      options.address === undefined
-    ) {
-      throw new TypeError("Cannot serve as no address was given");
-    }
-    const authkey = toKey(options.authkey);
     try {
+      if (
+        options === null || typeof options !== "object" ||
+        options.address === undefined
+      ) {
+        throw new TypeError("Cannot serve as no address was given");
+      }
+      const authkey = toKey(options.authkey);
       return Promise.resolve(ManagerServer.listen(registryOf(this), {
         address: options.address,
         ...(authkey ? { authkey } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       }));
     } catch (e) {
-      // Binding failed (address in use, permissions): an I/O error, not a bad argument.
       return Promise.reject(e);
     }
   }
@@ -469,30 +498,27 @@ export class BaseManager implements AsyncDisposable {
    * @param typeid The registered type.
    * @param args Arguments for its callable; proxies of this server arrive as their referents.
    * @returns A proxy; the object lives while a proxy to it lives.
-   * @throws {TypeError} for a typeid that is not a string, or a proxy argument
-   *   that is released or belongs to another manager.
+   * The promise rejects with a TypeError for a typeid that is not a string,
+   * or a proxy argument that is released or belongs to another manager.
    */
   create<T = Record<string, (...a: unknown[]) => unknown>>(
     typeid: string,
     ...args: unknown[]
   ): Promise<Remote<T>> {
-    if (typeof typeid !== "string") {
-      throw new TypeError(
-        "Cannot create the object as its typeid must be a string",
-      );
-    }
-    let session: Session;
     try {
-      session = this.#s();
+      if (typeof typeid !== "string") {
+        throw new TypeError(
+          "Cannot create the object as its typeid must be a string",
+        );
+      }
+      const session = this.#s();
+      const refs = substituteProxies(session, args);
+      return (refs
+        ? session.request("create", typeid, args, refs)
+        : session.request("create", typeid, args)) as Promise<Remote<T>>;
     } catch (e) {
       return Promise.reject(e);
     }
-    const refs = substituteProxies(session, args);
-    return (refs
-      ? session.request("create", typeid, args, refs)
-      : session.request("create", typeid, args)) as Promise<
-        Remote<T>
-      >;
   }
 
   /**
@@ -500,15 +526,18 @@ export class BaseManager implements AsyncDisposable {
    *
    * @param token A token of an object of this manager's server.
    * @returns A proxy holding its own reference.
-   * @throws {TypeError} when `token` is not `{ typeid, id, address, epoch }`.
-   * The promise rejects when the token belongs to another server or an earlier run of it.
+   * The promise rejects with a TypeError when `token` is not
+   * `{ typeid, id, address, epoch }`, and when the token belongs to another
+   * server or an earlier run of it.
    */
   fromToken<T = Record<string, (...a: unknown[]) => unknown>>(
     token: Token,
   ): Promise<Remote<T>> {
     if (!isToken(token)) {
-      throw new TypeError(
-        "Cannot rebuild a proxy as the token is not { typeid, id, address, epoch }",
+      return Promise.reject(
+        new TypeError(
+          "Cannot rebuild a proxy as the token is not { typeid, id, address, epoch }",
+        ),
       );
     }
     return this.#fromToken(token);
@@ -557,7 +586,7 @@ export class BaseManager implements AsyncDisposable {
    * disconnected). Idempotent.
    *
    * @returns Resolves once the server Worker is gone.
-   * @throws {Error} on a `connect()`-ed manager: only its starter stops it.
+   * The promise rejects on a `connect()`-ed manager: only its starter stops it.
    */
   shutdown(): Promise<void> {
     const started = this.#started;
@@ -570,18 +599,24 @@ export class BaseManager implements AsyncDisposable {
     }
     this.#shutdown ??= (async () => {
       this.#session?.close();
-      const { worker } = started;
+      const { worker, forget } = started;
+      worker.ref();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 2000);
-        worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-          if (e.data?.kind === "closed") {
-            clearTimeout(t);
-            resolve();
-          }
+        const done = () => {
+          clearTimeout(t);
+          resolve();
         };
+        worker.on("message", (m: WorkerReply) => {
+          if (m?.kind === "closed") done();
+        });
+        worker.once("exit", done);
         worker.postMessage({ kind: "shutdown" });
       });
-      worker.terminate();
+      worker.removeAllListeners();
+      await worker.terminate();
+      // Its listener removed its files, unless the Worker had to be killed.
+      forget();
     })();
     return this.#shutdown;
   }

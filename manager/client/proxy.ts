@@ -261,7 +261,8 @@ const classes = new Map<
 
 /**
  * The proxy class of objects exposing `exposed`; a built-in type's proxy
- * also checks its blocking options synchronously (TypeError / RangeError).
+ * also checks its blocking options before sending (a bad one rejects with a
+ * TypeError / RangeError and nothing is sent).
  */
 function proxyClass(
   typeid: string,
@@ -278,7 +279,11 @@ function proxyClass(
     Object.defineProperty(cls.prototype, name, {
       value: check
         ? function (this: BaseProxy, ...args: unknown[]): Promise<unknown> {
-          check(args);
+          try {
+            check(args);
+          } catch (e) {
+            return Promise.reject(e);
+          }
           return this[CALL](name, args);
         }
         : function (this: BaseProxy, ...args: unknown[]): Promise<unknown> {

@@ -156,7 +156,12 @@ export class SyncManager extends BaseManager {
     typecode: string,
     seq: ArrayLike<number | bigint> | number,
   ): Promise<ArrayProxy> {
-    const init = typeof seq === "number" ? seq : globalThis.Array.from(seq);
+    let init: number | (number | bigint)[];
+    try {
+      init = typeof seq === "number" ? seq : globalThis.Array.from(seq);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return make<ArrayProxy>(this, "Array", typecode, init);
   }
 
