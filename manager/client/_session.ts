@@ -7,6 +7,7 @@ import { errorFromWire, isErrorWire } from "../../_error_wire.ts";
 import { BrokenBarrierError, Empty, Full, RemoteError } from "../../errors.ts";
 import type { ConnLike } from "../protocol/conn.ts";
 import { Outbox } from "../protocol/_outbox.ts";
+import { renamePath } from "../protocol/_paths.ts";
 import {
   type Hello,
   isObjectRef,
@@ -207,21 +208,40 @@ export class Session {
     args: unknown[],
     refs?: number[],
   ): Promise<unknown> {
-    return this.#send((id) =>
-      refs
-        ? [id, "call", oid, method, args, refs]
-        : [id, "call", oid, method, args]
+    return this.#send(
+      (id) =>
+        refs
+          ? [id, "call", oid, method, args, refs]
+          : [id, "call", oid, method, args],
+      (e) => renamePath(e, 4, "args", `call ${method}()`),
+    );
+  }
+
+  /**
+   * Creates an object of type `typeid`; resolves with its proxy. `refs` as
+   * for `call`.
+   */
+  create(typeid: string, args: unknown[], refs?: number[]): Promise<unknown> {
+    return this.#send(
+      (id) =>
+        refs
+          ? [id, "create", typeid, args, refs]
+          : [id, "create", typeid, args],
+      (e) => renamePath(e, 3, "args", `create a ${typeid}`),
     );
   }
 
   /** Queues the message `build(id)` under a fresh id; settles with its reply. */
-  #send(build: (id: number) => unknown[]): Promise<unknown> {
+  #send(
+    build: (id: number) => unknown[],
+    explain?: (e: unknown) => unknown,
+  ): Promise<unknown> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
     try {
       this.#outbox.push(build(id));
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(explain ? explain(e) : e);
     }
     const p = Promise.withResolvers<unknown>();
     this.#pending.set(id, p);

@@ -26,7 +26,9 @@ import {
 } from "../types/registry.ts";
 import type { ConnLike } from "../protocol/conn.ts";
 import type { WorkerReply, WorkerStart } from "../server/_worker.ts";
+import { checkArgs } from "./_check_args.ts";
 import { removeAtExit } from "./_exit_cleanup.ts";
+import { explainDenied, flagsFor } from "./_permissions.ts";
 import { Session } from "./_session.ts";
 import {
   bindSession,
@@ -287,6 +289,15 @@ export class BaseManager implements AsyncDisposable {
         address,
         authkey,
         module: module === undefined ? undefined : String(module),
+      }).catch((e) => {
+        throw explainDenied(
+          e,
+          "start the manager",
+          flagsFor("start", address),
+          address === undefined
+            ? "its server Worker's module is read, and it serves on a Unix socket in a private temp dir; with a TCP `address` it needs --allow-read --allow-net only"
+            : "its server Worker's module is read, and it listens on TCP",
+        );
       });
     } catch (e) {
       return Promise.reject(e);
@@ -321,11 +332,15 @@ export class BaseManager implements AsyncDisposable {
       });
       if (reply.kind !== "ready") {
         const r = reply as { name?: string; message?: string };
-        throw new Error(
-          `Cannot start the manager: ${r.name ?? "Error"}: ${
-            r.message ?? "the server did not start"
-          }`,
+        const err = new Error(
+          r.name === "NotCapable"
+            ? String(r.message)
+            : `Cannot start the manager: ${r.name ?? "Error"}: ${
+              r.message ?? "the server did not start"
+            }`,
         );
+        if (r.name === "NotCapable") err.name = r.name;
+        throw err;
       }
     } catch (e) {
       worker.removeAllListeners();
@@ -394,8 +409,16 @@ export class BaseManager implements AsyncDisposable {
         throw new TypeError("Cannot connect as no address was given");
       }
       const authkey = toKey(options.authkey);
+      const address = options.address;
       const m = new this() as InstanceType<T>;
-      return m.#connect(options.address, authkey).then(() => m);
+      return m.#connect(address, authkey).then(() => m, (e) => {
+        throw explainDenied(
+          e,
+          `connect to the manager at ${formatAddress(address)}`,
+          flagsFor("connect", address),
+          "a TCP manager needs --allow-net; a Unix socket one also read and write access to its path",
+        );
+      });
     } catch (e) {
       return Promise.reject(e);
     }
@@ -428,11 +451,21 @@ export class BaseManager implements AsyncDisposable {
         throw new TypeError("Cannot serve as no address was given");
       }
       const authkey = toKey(options.authkey);
-      return Promise.resolve(ManagerServer.listen(registryOf(this), {
-        address: options.address,
-        ...(authkey ? { authkey } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      }));
+      const address = options.address;
+      try {
+        return Promise.resolve(ManagerServer.listen(registryOf(this), {
+          address,
+          ...(authkey ? { authkey } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }));
+      } catch (e) {
+        throw explainDenied(
+          e,
+          `serve on ${formatAddress(address)}`,
+          flagsFor("serve", address),
+          "a TCP server needs --allow-net; a Unix socket one also read and write access to its path",
+        );
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -513,9 +546,8 @@ export class BaseManager implements AsyncDisposable {
       }
       const session = this.#s();
       const refs = substituteProxies(session, args);
-      return (refs
-        ? session.request("create", typeid, args, refs)
-        : session.request("create", typeid, args)) as Promise<Remote<T>>;
+      checkArgs(`create a ${typeid}`, args);
+      return session.create(typeid, args, refs) as Promise<Remote<T>>;
     } catch (e) {
       return Promise.reject(e);
     }

@@ -14,6 +14,7 @@ import {
   type TransferHandle,
 } from "../../_transfer.ts";
 import { argChecks } from "../types/_exposed.ts";
+import { checkArgs } from "./_check_args.ts";
 import { LazyConn } from "./_lazy_conn.ts";
 import type { ObjectId, ObjectRef } from "../protocol/_messages.ts";
 import { RESERVED } from "../types/registry.ts";
@@ -177,6 +178,7 @@ export class BaseProxy implements ProxyBase {
     let refs: number[] | undefined;
     try {
       refs = substituteProxies(this.#session, args);
+      checkArgs(`call ${method}()`, args);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -273,6 +275,7 @@ function proxyClass(
   let cls = classes.get(key);
   if (cls) return cls;
   cls = class extends BaseProxy {};
+  Object.defineProperty(cls, "name", { value: `${typeid}Proxy` });
   for (const name of exposed) {
     if (RESERVED.has(name) || name in BaseProxy.prototype) continue;
     const check = checks?.[name];

@@ -6,6 +6,7 @@
 import { errorToWire, type ErrorWire } from "../../_error_wire.ts";
 import { EOFError } from "../../connection/errors.ts";
 import { Outbox } from "../protocol/_outbox.ts";
+import { renamePath } from "../protocol/_paths.ts";
 import type { ConnLike } from "../protocol/conn.ts";
 import { type ObjectRef, PROTOCOL_VERSION } from "../protocol/_messages.ts";
 import { Caller } from "../types/_caller.ts";
@@ -106,7 +107,8 @@ class Door {
       // The value cannot be encoded: tell the caller instead.
       undo?.();
       const id = Array.isArray(msg) ? msg[0] : 0;
-      outbox.push([id, "error", errorToWire(e)]);
+      const why = renamePath(e, 2, "the result", "send the reply");
+      outbox.push([id, "error", errorToWire(why)]);
     }
   }
 

@@ -1,6 +1,10 @@
 // The referent behind `SyncManager.dict(init?)` (CPython's `dict` in a
-// manager). Keys are primitives (strings, numbers, bigints, booleans, null);
-// `toObject()` is CPython's `copy()`.
+// manager). Keys are primitives (strings, numbers, bigints, booleans, null)
+// and, as in CPython, keys of different types are different keys: `1` and
+// `"1"` are two entries, in `size()`, `keys()`, `items()` and `has()` alike.
+// `toObject()` (CPython's `copy()`) makes a plain object, whose property
+// names are strings: when two keys would become the same name it refuses
+// with a TypeError rather than drop one (use `items()`).
 
 import { KeyError, show, storable } from "./_errors.ts";
 
@@ -125,10 +129,32 @@ export class SharedDict {
     this.#map.clear();
   }
 
-  /** A plain-object copy (CPython's `copy()`); keys become strings. */
+  /**
+   * A plain-object copy (CPython's `copy()`); keys become property names
+   * (strings). A TypeError when two keys would become the same name.
+   */
   toObject(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of this.#map) out[String(k)] = v;
+    const from = new Map<string, Key>();
+    for (const [k, v] of this.#map) {
+      const name = String(k);
+      if (from.has(name)) {
+        throw new TypeError(
+          `Cannot copy the dict to a plain object as the keys ${
+            show(from.get(name))
+          } and ${
+            show(k)
+          } would both become the property "${name}": use items() to keep both`,
+        );
+      }
+      from.set(name, k);
+      Object.defineProperty(out, name, {
+        value: v,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
     return out;
   }
 }

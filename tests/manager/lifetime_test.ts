@@ -140,3 +140,25 @@ Deno.test("a module starting a manager of itself at top level is refused in the 
   assert.doesNotMatch(r.stdout + r.stderr, /runaway/);
   clean(r);
 });
+
+Deno.test("without --allow-net, Manager() rejects naming every flag it needs; nothing is left behind", async () => {
+  const r = await run("manager_exit.ts", ["end"], {
+    perms: ["--allow-read", "--allow-write"],
+  });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /NotCapable: Cannot start the manager as Deno denied net access: run with --allow-read --allow-write --allow-net/,
+  );
+  clean(r);
+});
+
+Deno.test("without --allow-write, Manager() rejects naming every flag it needs", async () => {
+  const r = await run("manager_exit.ts", ["end"], { perms: ["--allow-read"] });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /NotCapable: Cannot start the manager as Deno denied write access: run with --allow-read --allow-write --allow-net/,
+  );
+  clean(r);
+});
