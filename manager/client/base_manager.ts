@@ -370,7 +370,7 @@ export class BaseManager implements AsyncDisposable {
     worker.on("error", () => link.close());
     worker.on("exit", () => link.close());
     try {
-      await m.#attach(link, reply.address, start.authkey);
+      await m.#attach(link, reply.address, start.authkey, reply.epoch);
     } catch (e) {
       await m.shutdown().catch(() => {});
       throw e;
@@ -486,13 +486,17 @@ export class BaseManager implements AsyncDisposable {
     conn: ConnLike,
     address: Address,
     authkey: Uint8Array | undefined,
+    epoch?: string,
   ): Promise<void> {
     const session = new Session(conn, formatAddress(address));
     session.address = address;
     session.authkey = authkey;
     bindSession(session);
     try {
-      await session.hello;
+      // The server Worker told its epoch already: its hello (read with the
+      // first reply) confirms it, no need to wait a round trip for it.
+      if (epoch !== undefined) session.assumeEpoch(epoch);
+      else await session.hello;
     } catch (e) {
       session.close();
       // A keyless client learns at its first read that the server wants a key.
