@@ -246,6 +246,21 @@ self.onmessage = async (e) => {
   }
 };`;
 
+/** Round trips/s of 16 bytes on `conn` (an echo at the other end); closes it. */
+async function pingPong(conn: Deno.Conn): Promise<number> {
+  const out = new Uint8Array(16).fill(1);
+  const buf = new Uint8Array(16);
+  try {
+    return await rate(async () => {
+      await conn.write(out);
+      let got = 0;
+      while (got < 16) got += (await conn.read(buf.subarray(got)))!;
+    });
+  } finally {
+    conn.close();
+  }
+}
+
 /** Round trips/s of 16 bytes with an echo Worker over a raw Deno socket. */
 async function rawRtt(unix: boolean): Promise<number> {
   const worker = new Worker(
@@ -262,15 +277,7 @@ async function rawRtt(unix: boolean): Promise<number> {
       ? await Deno.connect({ transport: "unix", path: addr.path })
       : await Deno.connect({ hostname: addr.hostname, port: addr.port });
     if (!unix) (conn as Deno.TcpConn).setNoDelay(true);
-    const out = new Uint8Array(16).fill(1);
-    const buf = new Uint8Array(16);
-    const r = await rate(async () => {
-      await conn.write(out);
-      let got = 0;
-      while (got < 16) got += (await conn.read(buf.subarray(got)))!;
-    });
-    conn.close();
-    return r;
+    return await pingPong(conn);
   } finally {
     worker.terminate();
     if (dir) await Deno.remove(dir, { recursive: true });
@@ -288,15 +295,7 @@ async function rawRttProcess(): Promise<number> {
       port: addr.port,
     });
     conn.setNoDelay(true);
-    const msg = new Uint8Array(16).fill(1);
-    const buf = new Uint8Array(16);
-    const r = await rate(async () => {
-      await conn.write(msg);
-      let got = 0;
-      while (got < 16) got += (await conn.read(buf.subarray(got)))!;
-    });
-    conn.close();
-    return r;
+    return await pingPong(conn);
   } finally {
     out.releaseLock();
     await echo.stdout.cancel().catch(() => {});

@@ -28,7 +28,7 @@ import type { ConnLike } from "../protocol/conn.ts";
 import type { WorkerReply, WorkerStart } from "../server/_worker.ts";
 import { checkArgs } from "./_check_args.ts";
 import { removeAtExit } from "./_exit_cleanup.ts";
-import { explainDenied, flagsFor } from "./_permissions.ts";
+import { explainDenied } from "./_permissions.ts";
 import { Session } from "./_session.ts";
 import {
   bindSession,
@@ -131,6 +131,20 @@ function toKey(
   throw new TypeError(
     `Cannot use the authkey as it must be a Uint8Array or a string: received ${typeof authkey}`,
   );
+}
+
+/** The address and key of `connect()` / `serve()` options. */
+function readAddress(
+  options: { address: Address; authkey?: Uint8Array | string },
+  what: "connect" | "serve",
+): { address: Address; authkey: Uint8Array | undefined } {
+  if (
+    options === null || typeof options !== "object" ||
+    options.address === undefined
+  ) {
+    throw new TypeError(`Cannot ${what} as no address was given`);
+  }
+  return { address: options.address, authkey: toKey(options.authkey) };
 }
 
 function isToken(t: unknown): t is Token {
@@ -290,14 +304,7 @@ export class BaseManager implements AsyncDisposable {
         authkey,
         module: module === undefined ? undefined : String(module),
       }).catch((e) => {
-        throw explainDenied(
-          e,
-          "start the manager",
-          flagsFor("start", address),
-          address === undefined
-            ? "its server Worker's module is read, and it serves on a Unix socket in a private temp dir; with a TCP `address` it needs --allow-read --allow-net only"
-            : "its server Worker's module is read, and it listens on TCP",
-        );
+        throw explainDenied(e, "start the manager", "start", address);
       });
     } catch (e) {
       return Promise.reject(e);
@@ -402,21 +409,14 @@ export class BaseManager implements AsyncDisposable {
     options: ConnectOptions,
   ): Promise<InstanceType<T>> {
     try {
-      if (
-        options === null || typeof options !== "object" ||
-        options.address === undefined
-      ) {
-        throw new TypeError("Cannot connect as no address was given");
-      }
-      const authkey = toKey(options.authkey);
-      const address = options.address;
+      const { address, authkey } = readAddress(options, "connect");
       const m = new this() as InstanceType<T>;
       return m.#connect(address, authkey).then(() => m, (e) => {
         throw explainDenied(
           e,
           `connect to the manager at ${formatAddress(address)}`,
-          flagsFor("connect", address),
-          "a TCP manager needs --allow-net; a Unix socket one also read and write access to its path",
+          "connect",
+          address,
         );
       });
     } catch (e) {
@@ -444,14 +444,7 @@ export class BaseManager implements AsyncDisposable {
    */
   static serve(options: ServeOptions): Promise<ManagerServer> {
     try {
-      if (
-        options === null || typeof options !== "object" ||
-        options.address === undefined
-      ) {
-        throw new TypeError("Cannot serve as no address was given");
-      }
-      const authkey = toKey(options.authkey);
-      const address = options.address;
+      const { address, authkey } = readAddress(options, "serve");
       try {
         return Promise.resolve(ManagerServer.listen(registryOf(this), {
           address,
@@ -462,8 +455,8 @@ export class BaseManager implements AsyncDisposable {
         throw explainDenied(
           e,
           `serve on ${formatAddress(address)}`,
-          flagsFor("serve", address),
-          "a TCP server needs --allow-net; a Unix socket one also read and write access to its path",
+          "serve",
+          address,
         );
       }
     } catch (e) {
