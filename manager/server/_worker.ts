@@ -7,8 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { importGuarded } from "../../_import_guard.ts";
 import type { Address } from "../../connection/address.ts";
-import { allRegistrations, type TypeSpec } from "../types/registry.ts";
-import { BUILTIN_SPECS } from "../types/_sync_registry.ts";
+import { servedTypes } from "../types/_sync_registry.ts";
 import { ManagerServer } from "./server.ts";
 
 /** What `start()` hands the Worker. */
@@ -34,8 +33,7 @@ async function start(msg: WorkerStart): Promise<WorkerReply> {
   try {
     const url = msg.module;
     if (url !== undefined) await importGuarded(url, () => import(url));
-    const registry = new Map<string, TypeSpec>(BUILTIN_SPECS);
-    for (const [k, v] of allRegistrations) registry.set(k, v);
+    const registry = servedTypes();
     server = ManagerServer.listen(registry, {
       ...(msg.address !== undefined
         ? { address: msg.address }
