@@ -162,3 +162,18 @@ Deno.test("without --allow-write, Manager() rejects naming every flag it needs",
   );
   clean(r);
 });
+
+for (const kind of ["web", "node"] as const) {
+  Deno.test(`the ${kind} kind of server Worker, unref'd while serving, never keeps the program alive`, async () => {
+    const r = await run("manager_thread.ts", [kind]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${kind} ready, hello hello$`, "m"));
+  });
+
+  Deno.test(`the ${kind} kind of server Worker shuts down, its socket dir removed`, async () => {
+    const r = await run("manager_thread.ts", [kind, "shutdown"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^closed$/m);
+    clean(r);
+  });
+}
