@@ -733,8 +733,7 @@ rows.push({
   name: "start-up to first proxy vs a bare node:worker_threads Worker",
   unit: "ms (lower is better)",
   ours: st.first,
-  anchor:
-    "bare node:worker_threads Worker start (the kind start() uses: it can be unref'd)",
+  anchor: "bare node:worker_threads Worker start (start()'s fallback kind)",
   anchorValue: bareNodeWorker,
   ratio: st.first / bareNodeWorker,
   target: "info",
