@@ -58,6 +58,9 @@ export function spawnServer(
 }
 
 function failed(what: string, cause?: unknown): Error {
+  // A refused permission (the Worker's module could not be read) stays one.
+  const m = /Requires \w+ access.*$/.exec(what);
+  if (m) return new Deno.errors.NotCapable(m[0]);
   return new Error(
     `Cannot start the manager as its server Worker ${what}`,
     cause === undefined ? undefined : { cause },

@@ -177,3 +177,15 @@ for (const kind of ["web", "node"] as const) {
     clean(r);
   });
 }
+
+Deno.test("without --allow-read, Manager() rejects naming every flag it needs", async () => {
+  const r = await run("manager_exit.ts", ["end"], {
+    perms: ["--allow-write", "--allow-net"],
+  });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /NotCapable: Cannot start the manager as Deno denied read access: run with --allow-read --allow-write --allow-net/,
+  );
+  clean(r);
+});
