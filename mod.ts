@@ -13,6 +13,8 @@
  *   proxies, local or across machines.
  * - **sharedmem**: `Value`, `Array`, locks, events, barriers and a queue on
  *   `SharedArrayBuffer` + `Atomics`, between the main thread and Workers.
+ * - **pickle**: a safe pickle codec (`dumps`/`loads`, protocols 2–5) for
+ *   talking objects with CPython; it executes nothing it reads.
  *
  * ```ts
  * import * as mp from "@mproc/multiprocessing";
@@ -32,5 +34,6 @@ export * from "./connection/mod.ts";
 export * from "./pool/mod.ts";
 export * from "./manager/mod.ts";
 export * from "./sharedmem/mod.ts";
+export * from "./pickle/mod.ts";
 // Both the pool and the manager name their "any function" type AnyFn.
 export type { AnyFn } from "./pool/mod.ts";
