@@ -19,7 +19,7 @@ import { encodeForPost, TRANSFER } from "../_transfer.ts";
 import { checkSerializable } from "../_msgpack.ts";
 import { Connection } from "../connection/connection.ts";
 import { EOFError } from "../connection/errors.ts";
-import { BaseProxy } from "../manager/proxy.ts";
+import { BaseProxy } from "../manager/client/proxy.ts";
 import { ARG_MARK, isPlain } from "./_placeholders.ts";
 
 /** One handle of the args, as sent to the child. */

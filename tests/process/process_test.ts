@@ -20,7 +20,7 @@ import {
 const GUARD = 60_000;
 
 Deno.test("test_process: name, args, pid, isAlive, activeChildren, exitCode", async () => {
-  const [r, w] = Pipe(false);
+  const [r, w] = Pipe();
   const p = new Process({
     module: TARGETS,
     target: "sendBack",
@@ -44,6 +44,8 @@ Deno.test("test_process: name, args, pid, isAlive, activeChildren, exitCode", as
   assert.deepEqual(got.values, [1, 2, { hello: 23, bye: 2.54 }]);
   assert.equal(got.name, "SomeProcess");
   assert.equal(got.pid, p.pid);
+  assert.equal(p.isAlive(), true); // it waits for "bye"
+  await r.send("bye");
 
   assert.equal(await deadline(p.join(), GUARD, "join"), 0);
   assert.equal(p.exitCode, 0);
@@ -128,12 +130,17 @@ Deno.test("a target that throws prints its stack on the child's stderr", async (
 
 Deno.test("test_active_children", async () => {
   assert.ok(Array.isArray(activeChildren()));
-  const p = new Process({ module: TARGETS, target: "noop" });
+  const [a, b] = Pipe();
+  // sendBack waits for "bye": the child is alive until then
+  const p = new Process({ module: TARGETS, target: "sendBack", args: [b] });
   assert.ok(!activeChildren().includes(p));
   await p.start();
   assert.ok(activeChildren().includes(p));
+  await a.recv();
+  await a.send("bye");
   await deadline(p.join(), GUARD, "join");
   assert.ok(!activeChildren().includes(p));
+  a.close();
 });
 
 Deno.test("test_recursion: children start children (names Process-1:2…)", async () => {
