@@ -22,6 +22,8 @@ class ProcessPort implements HostPort {
   readonly #wire: typeof Wire;
   #onmessage: ((msg: HostMessage) => void) | null = null;
   #early: HostMessage[] = [];
+  /** Early messages are being handed over: later ones queue behind them. */
+  #handing = false;
   #last: Promise<void> = Promise.resolve();
   onmessageerror: (() => void) | null = null;
 
@@ -40,13 +42,22 @@ class ProcessPort implements HostPort {
   get onmessage(): ((msg: HostMessage) => void) | null {
     return this.#onmessage;
   }
-  /** Messages wait here until the entry listens (after the import). */
+  /**
+   * Messages wait here until the entry listens (after the import). They are
+   * handed over in a later macrotask, as a MessagePort would: the entry says
+   * `ready` right after listening, and that must be written before a task
+   * (maybe a long synchronous one) runs.
+   */
   set onmessage(f: ((msg: HostMessage) => void) | null) {
     this.#onmessage = f;
-    if (!f) return;
-    const early = this.#early;
-    this.#early = [];
-    for (const m of early) f(m);
+    if (!f || this.#early.length === 0) return;
+    this.#handing = true;
+    setTimeout(() => {
+      this.#handing = false;
+      const early = this.#early;
+      this.#early = [];
+      for (const m of early) this.#onmessage?.(m);
+    }, 0);
   }
 
   /** Reads host messages until the control connection ends, then exits. */
@@ -65,7 +76,7 @@ class ProcessPort implements HostPort {
         this.onmessageerror?.();
         continue;
       }
-      if (this.#onmessage) this.#onmessage(msg);
+      if (this.#onmessage && !this.#handing) this.#onmessage(msg);
       else this.#early.push(msg);
     }
     this.#exit(1);

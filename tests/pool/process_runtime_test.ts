@@ -217,6 +217,13 @@ Deno.test("process pool: a worker out of memory (64 MiB cap) fails only its task
   );
 });
 
+Deno.test("process pool: a worker that dies on its very first task is replaced (not taken for a worker that cannot start)", async () => {
+  await using pool = makePool({ processes: 1, memoryLimitMb: 64 });
+  // queued before the worker has started: it is the first thing it runs
+  await assert.rejects(pool.apply("hog"), WorkerLostError);
+  assert.equal(await pool.apply("sqr", [4]), 16);
+});
+
 Deno.test("process pool: a Pipe() end cannot be a task argument (TypeError), the pool keeps working", async () => {
   await using pool = makePool({ processes: 1 });
   const [a, b] = Pipe();
