@@ -16,6 +16,7 @@ self.onmessage = async (e: MessageEvent) => {
     address?: unknown;
     authkey?: Uint8Array;
     module?: string;
+    python?: { address: unknown };
   };
   if (msg.kind === "start") {
     try {
@@ -27,10 +28,12 @@ self.onmessage = async (e: MessageEvent) => {
           ? { address: msg.address as never }
           : { family: "AF_UNIX" as const }),
         ...(msg.authkey ? { authkey: msg.authkey } : {}),
+        ...(msg.python ? { python: msg.python as never } : {}),
       });
       self.postMessage({
         kind: "ready",
         address: server.address,
+        pythonAddress: server.pythonAddress,
         epoch: server.epoch,
       });
     } catch (err) {

@@ -31,6 +31,7 @@ import {
   type Token,
 } from "./proxy.ts";
 import { ManagerServer } from "./server.ts";
+import { CPythonClient } from "./cpython/_client.ts";
 
 export type { ManagerStats, RegisterOptions };
 
@@ -53,6 +54,8 @@ export interface StartOptions {
   authkey?: Uint8Array | string;
   /** A module the server Worker imports first; it serves every type registered while importing it. */
   module?: string | URL;
+  /** Also serve CPython clients on `python.address` (see {@linkcode ServeOptions.python}). */
+  python?: { address: Address };
 }
 
 /**
@@ -73,6 +76,12 @@ export interface ConnectOptions {
   address: Address;
   /** The server's key. */
   authkey?: Uint8Array | string;
+  /**
+   * `"cpython"`: the server is a CPython manager (`BaseManager.get_server()`,
+   * `serve_forever()`); proxies call its Python methods (`putNowait` →
+   * `put_nowait`, timeouts in ms → seconds). Default `"deno"`.
+   */
+  protocol?: "deno" | "cpython";
 }
 
 /**
@@ -96,6 +105,12 @@ export interface ServeOptions {
   authkey?: Uint8Array | string;
   /** Aborting closes the server. */
   signal?: AbortSignal;
+  /**
+   * Also listen on `python.address` for CPython clients: an unmodified
+   * `multiprocessing.managers.SyncManager(address, authkey).connect()`
+   * (3.11–3.13) gets proxies of the same objects. Needs an authkey.
+   */
+  python?: { address: Address };
 }
 
 const registries = new WeakMap<object, Map<string, TypeSpec>>();
@@ -139,7 +154,12 @@ interface Started {
 
 /** What the server Worker posts back. */
 type WorkerReply =
-  | { kind: "ready"; address: Address; epoch: string }
+  | {
+    kind: "ready";
+    address: Address;
+    epoch: string;
+    pythonAddress?: Address;
+  }
   | { kind: "error"; name: string; message: string; stack?: string }
   | { kind: "closed" };
 
@@ -170,6 +190,8 @@ export class BaseManager implements AsyncDisposable {
   #authkey: Uint8Array = new Uint8Array(0);
   #started: Started | undefined;
   #shutdown: Promise<void> | undefined;
+  #cpython: CPythonClient | undefined;
+  #pythonAddress: Address | undefined;
 
   /**
    * Registers a type the manager's server can create, on this class (and
@@ -246,7 +268,7 @@ export class BaseManager implements AsyncDisposable {
         "Cannot start the manager as options must be an object",
       );
     }
-    const { address, module } = options;
+    const { address, module, python } = options;
     if (
       module !== undefined && typeof module !== "string" &&
       !(module instanceof URL)
@@ -267,7 +289,7 @@ export class BaseManager implements AsyncDisposable {
         }) are registered but no module was given: pass { module } naming the module that registers them (e.g. import.meta.url)`,
       );
     }
-    return BaseManager.#launch(this, address, authkey, module);
+    return BaseManager.#launch(this, address, authkey, module, python);
   }
 
   static async #launch<T extends typeof BaseManager>(
@@ -275,6 +297,7 @@ export class BaseManager implements AsyncDisposable {
     address: Address | undefined,
     authkey: Uint8Array,
     module: string | URL | undefined,
+    python: { address: Address } | undefined,
   ): Promise<InstanceType<T>> {
     const worker = new Worker(new URL("./_server_worker.ts", import.meta.url), {
       type: "module",
@@ -297,6 +320,7 @@ export class BaseManager implements AsyncDisposable {
             address,
             authkey,
             module: module === undefined ? undefined : String(module),
+            python,
           },
         );
       });
@@ -314,6 +338,7 @@ export class BaseManager implements AsyncDisposable {
     }
     const m = new cls() as InstanceType<T>;
     m.#started = { worker };
+    m.#pythonAddress = reply.pythonAddress;
     // The starting thread connects over the server's own socket (a Unix
     // socket unless an address was given): between two threads of this VM a
     // Unix socket round trip is much cheaper than a MessagePort wake-up.
@@ -365,6 +390,30 @@ export class BaseManager implements AsyncDisposable {
     }
     const authkey = toKey(options.authkey);
     const m = new this() as InstanceType<T>;
+    if (options.protocol === "cpython") {
+      if (!authkey || authkey.length === 0) {
+        return Promise.reject(
+          new TypeError(
+            "Cannot connect to a CPython manager without an authkey: CPython servers always authenticate, so pass { authkey }",
+          ),
+        );
+      }
+      return CPythonClient.connect(options.address, authkey).then((c) => {
+        m.#cpython = c;
+        m.#address = options.address;
+        m.#authkey = authkey;
+        return m;
+      });
+    }
+    if (options.protocol !== undefined && options.protocol !== "deno") {
+      return Promise.reject(
+        new TypeError(
+          `Cannot connect with protocol ${
+            JSON.stringify(options.protocol)
+          }: use "deno" or "cpython"`,
+        ),
+      );
+    }
     return m.#connect(options.address, authkey).then(() => m);
   }
 
@@ -399,6 +448,7 @@ export class BaseManager implements AsyncDisposable {
         address: options.address,
         ...(authkey ? { authkey } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.python ? { python: options.python } : {}),
       }));
     } catch (e) {
       // Binding failed (address in use, permissions): an I/O error, not a bad argument.
@@ -454,6 +504,11 @@ export class BaseManager implements AsyncDisposable {
     return this.#address;
   }
 
+  /** Where CPython clients connect, for a manager started with `{ python }`. */
+  get pythonAddress(): Address | undefined {
+    return this.#pythonAddress;
+  }
+
   /** The key this manager authenticates with (empty when none). */
   get authkey(): Uint8Array {
     return this.#authkey;
@@ -477,6 +532,9 @@ export class BaseManager implements AsyncDisposable {
       throw new TypeError(
         "Cannot create the object as its typeid must be a string",
       );
+    }
+    if (this.#cpython) {
+      return this.#cpython.create(typeid, args) as Promise<Remote<T>>;
     }
     let session: Session;
     try {
@@ -512,6 +570,9 @@ export class BaseManager implements AsyncDisposable {
   }
 
   async #fromToken<T>(token: Token): Promise<Remote<T>> {
+    if (this.#cpython) {
+      return await this.#cpython.fromToken(token) as Remote<T>;
+    }
     const session = this.#s();
     if (token.epoch !== session.epoch) {
       throw new Error(
@@ -532,6 +593,13 @@ export class BaseManager implements AsyncDisposable {
    * @returns The server's figures.
    */
   stats(): Promise<ManagerStats> {
+    if (this.#cpython) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot get stats from a CPython manager: it has no such call (CPython's debug_info is not exposed)",
+        ),
+      );
+    }
     try {
       return this.#s().request("stats") as Promise<ManagerStats>;
     } catch (e) {
@@ -546,6 +614,7 @@ export class BaseManager implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#session?.close();
+    this.#cpython?.close();
     return Promise.resolve();
   }
 

@@ -21,6 +21,8 @@ import {
   toErrorInfo,
 } from "./_protocol.ts";
 import { construct, publicMethods, type TypeSpec } from "./_registry.ts";
+import { BUILTIN_SPECS } from "./_builtins.ts";
+import { CPythonDoor, type DoorHost } from "./cpython/_door.ts";
 
 /**
  * Options of {@linkcode ManagerServer.listen}.
@@ -46,6 +48,13 @@ export interface ManagerServerOptions {
   authkey?: Uint8Array | string;
   /** Aborting closes the server. */
   signal?: AbortSignal;
+  /**
+   * Also listen on `python.address` for CPython clients
+   * (`multiprocessing.managers.SyncManager(address, authkey).connect()`),
+   * on the same objects. Needs an authkey: CPython clients always
+   * authenticate.
+   */
+  python?: { address: Address };
 }
 
 interface Entry {
@@ -107,6 +116,9 @@ export class ManagerServer implements AsyncDisposable {
   #resolveClosed!: () => void;
   #onClose: (() => void) | undefined;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #door: CPythonDoor | undefined;
+  /** References held by CPython clients (global: their calls carry no owner). */
+  #pyRefs = new Map<ObjectId, number>();
 
   /**
    * Creates a server for the types in `registry` (no listener: see
@@ -131,8 +143,13 @@ export class ManagerServer implements AsyncDisposable {
     registry: Map<string, TypeSpec>,
     options: ManagerServerOptions = {},
   ): ManagerServer {
-    const { address, family, authkey, signal } = options;
+    const { address, family, authkey, signal, python } = options;
     signal?.throwIfAborted();
+    if (python !== undefined && (authkey === undefined || authkey === "")) {
+      throw new TypeError(
+        "Cannot serve CPython clients without an authkey: CPython clients always authenticate, so pass { authkey }",
+      );
+    }
     const server = new ManagerServer(registry);
     const listener = new Listener({
       ...(address !== undefined ? { address } : family ? { family } : {}),
@@ -140,6 +157,19 @@ export class ManagerServer implements AsyncDisposable {
     });
     server.#listener = listener;
     server.#address = listener.address;
+    if (python !== undefined) {
+      try {
+        server.#door = new CPythonDoor(server.#doorHost(), {
+          address: python.address,
+          authkey: typeof authkey === "string"
+            ? new TextEncoder().encode(authkey)
+            : authkey!,
+        });
+      } catch (e) {
+        listener.close();
+        throw e;
+      }
+    }
     if (signal) {
       const onAbort = () => void server.close();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -160,6 +190,50 @@ export class ManagerServer implements AsyncDisposable {
       );
     }
     return this.#address;
+  }
+
+  /** The address CPython clients connect to (with the `python` option). */
+  get pythonAddress(): Address | undefined {
+    return this.#door?.address;
+  }
+
+  /** The object table as the CPython door uses it (global references). */
+  #doorHost(): DoorHost {
+    const objects = this.#objects;
+    const py = this.#pyRefs;
+    return {
+      spec: (typeid) => this.#registry.get(typeid),
+      typeids: () => [...this.#registry.keys()],
+      isBuiltin: (spec) =>
+        BUILTIN_SPECS.get(spec.typeid)?.callable === spec.callable,
+      construct: (spec, args, caller) =>
+        runAs(caller, () => construct(spec.callable!, args)),
+      register: (spec, obj) => {
+        const oid = this.#store(spec, obj);
+        py.set(oid, 1);
+        return oid;
+      },
+      lookup: (id) => objects.get(id),
+      incref: (id) => {
+        const e = objects.get(id);
+        if (!e) return false;
+        e.refs++;
+        py.set(id, (py.get(id) ?? 0) + 1);
+        return true;
+      },
+      decref: (id) => {
+        const n = py.get(id);
+        if (n === undefined || !objects.has(id)) return false;
+        if (n <= 1) py.delete(id);
+        else py.set(id, n - 1);
+        this.#release(id, 1);
+        return true;
+      },
+      objects: function* () {
+        for (const [id, e] of objects) yield [id, e, e.refs];
+      },
+      shutdown: () => void this.close(),
+    };
   }
 
   async #acceptLoop(listener: Listener): Promise<void> {
@@ -251,7 +325,10 @@ export class ManagerServer implements AsyncDisposable {
     const e = this.#objects.get(oid);
     if (!e) return;
     e.refs -= n;
-    if (e.refs <= 0) this.#objects.delete(oid);
+    if (e.refs <= 0) {
+      this.#objects.delete(oid);
+      this.#pyRefs.delete(oid);
+    }
   }
 
   #send(client: Client, msg: unknown, undo?: () => void): void {
@@ -450,6 +527,14 @@ export class ManagerServer implements AsyncDisposable {
   }
 
   #register(client: Client, spec: TypeSpec, obj: object): ObjectRef {
+    const oid = this.#store(spec, obj);
+    client.refs.set(oid, (client.refs.get(oid) ?? 0) + 1);
+    const e = this.#objects.get(oid)!;
+    return { typeid: spec.typeid, id: oid, exposed: e.exposedList };
+  }
+
+  /** Adds `obj` to the table with one reference; returns its id. */
+  #store(spec: TypeSpec, obj: object): ObjectId {
     const exposedList = spec.exposed ?? publicMethods(obj);
     const m2t = spec.methodToTypeid;
     const all = m2t
@@ -464,8 +549,7 @@ export class ManagerServer implements AsyncDisposable {
       m2t,
       refs: 1,
     });
-    client.refs.set(oid, (client.refs.get(oid) ?? 0) + 1);
-    return { typeid: spec.typeid, id: oid, exposed: all };
+    return oid;
   }
 
   #create(
@@ -631,11 +715,13 @@ export class ManagerServer implements AsyncDisposable {
       this.#onClose?.();
       if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
       this.#listener?.close();
+      this.#door?.close();
       // Let already-queued replies (e.g. to `shutdown`) go out first.
       const clients = [...this.#clients];
       await Promise.all(clients.map((c) => c.outbox.drain(1000)));
       for (const c of clients) this.#dropClient(c);
       this.#objects.clear();
+      this.#pyRefs.clear();
       this.#resolveClosed();
     })();
     return this.#closing;

@@ -1,0 +1,167 @@
+// CPython clients (3.11, 3.12, 3.13, unmodified) against a Deno manager
+// server's CPython door: every built-in type, errors, nested proxies,
+// hostile pickles, a SIGKILLed client holding a lock, a wrong key; the same
+// objects seen from a Deno client.
+
+import assert from "node:assert/strict";
+import { SharedQueue, SyncManager } from "../../manager/mod.ts";
+import { SharedLock } from "../../manager/_types/lock.ts";
+import { findPythons, hex, PyProcess, runPy } from "./_cpython.ts";
+
+const pythons = await findPythons();
+const KEY = new TextEncoder().encode("not the default key");
+
+class PyManager extends SyncManager {}
+const sharedQueue = new SharedQueue();
+const sharedLock = new SharedLock();
+PyManager.register("get_queue", () => sharedQueue);
+PyManager.register("get_lock", () => sharedLock);
+
+async function serve() {
+  const server = await PyManager.serve({
+    address: "127.0.0.1:0",
+    authkey: KEY,
+    python: { address: "127.0.0.1:0" },
+  });
+  const a = server.pythonAddress as { hostname: string; port: number };
+  return { server, host: a.hostname, port: String(a.port) };
+}
+
+function checks(oks: Record<string, unknown>[]): string[] {
+  return oks.map((o) => o.ok as string);
+}
+
+for (const py of pythons) {
+  Deno.test(`cpython ${py.version} client: every SyncManager type on a Deno server`, async () => {
+    const { server, host, port } = await serve();
+    await using _s = server;
+    const r = await runPy(py, "client_of_deno.py", [
+      host,
+      port,
+      hex(KEY),
+      "types",
+    ]);
+    assert.deepEqual(r.code, 0, r.stderr);
+    assert.deepEqual(checks(r.oks), [
+      "queue",
+      "queue_blocking_get",
+      "joinable_queue",
+      "event",
+      "lock",
+      "rlock",
+      "semaphore",
+      "condition",
+      "barrier",
+      "value",
+      "array",
+      "dict",
+      "list",
+      "namespace",
+      "nested_proxies",
+      "get_queue",
+      "not_exposed",
+    ]);
+    // The queue fed from Python is drained from Deno.
+    await using m = await PyManager.connect({
+      address: server.address,
+      authkey: KEY,
+    });
+    const q = await m.create<SharedQueue>("get_queue");
+    assert.deepEqual(await q.get({ timeout: 10_000 }), "from python");
+  });
+}
+
+Deno.test("cpython client: hostile pickles are refused by name, nothing runs, the server keeps serving", async () => {
+  const py = pythons[pythons.length - 1];
+  const { server, host, port } = await serve();
+  await using _s = server;
+  const dir = await Deno.makeTempDir({ prefix: "cpyman-evil-" });
+  try {
+    const marker = `${dir}/ran`;
+    const r = await runPy(py, "client_of_deno.py", [
+      host,
+      port,
+      hex(KEY),
+      "hostile",
+    ], {
+      EVIL_MARKER: marker,
+    });
+    assert.deepEqual(r.code, 0, r.stderr);
+    assert.deepEqual(checks(r.oks), [
+      "hostile_create",
+      "hostile_method",
+      "relayed_global",
+      "still_serving",
+    ]);
+    assert(String(r.oks[0].payload).includes("posix.system"));
+    assert.deepEqual(
+      await Deno.stat(marker).then(() => true, () => false),
+      false,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cpython client: a SIGKILLed client's lock is released and its pending get cancelled", async () => {
+  const py = pythons[0];
+  const { server, host, port } = await serve();
+  await using _s = server;
+  await using m = await PyManager.connect({
+    address: server.address,
+    authkey: KEY,
+  });
+  const lock = await m.create<SharedLock>("get_lock");
+  const q = await m.create<SharedQueue>("get_queue");
+  {
+    await using p = await PyProcess.start(py, "client_of_deno.py", [
+      host,
+      port,
+      hex(KEY),
+      "hold",
+    ]);
+    await p.line((l) => l === "HELD");
+    assert.deepEqual(await lock.acquire({ block: false }), false);
+  }
+  // Killed: its lock comes free, and its waiting get never takes this item.
+  assert.deepEqual(await lock.acquire({ timeout: 30_000 }), true);
+  await lock.release();
+  await q.put("for a live client");
+  assert.deepEqual(await q.get({ timeout: 10_000 }), "for a live client");
+});
+
+Deno.test("cpython client: a wrong key is refused", async () => {
+  const py = pythons[0];
+  const { server, host, port } = await serve();
+  await using _s = server;
+  const r = await runPy(py, "client_of_deno.py", [
+    host,
+    port,
+    hex(KEY),
+    "wrongkey",
+  ]);
+  assert.deepEqual(r.code, 0, r.stderr);
+  assert.deepEqual(checks(r.oks), ["wrongkey"]);
+});
+
+Deno.test("cpython client: a queue fed by Python is drained by Deno", async () => {
+  const py = pythons[0];
+  const { server, host, port } = await serve();
+  await using _s = server;
+  await using m = await PyManager.connect({
+    address: server.address,
+    authkey: KEY,
+  });
+  const q = await m.create<SharedQueue>("get_queue");
+  const r = await runPy(py, "client_of_deno.py", [
+    host,
+    port,
+    hex(KEY),
+    "feed",
+    "50",
+  ]);
+  assert.deepEqual(r.code, 0, r.stderr);
+  const got: unknown[] = [];
+  for (let i = 0; i < 50; i++) got.push(await q.get({ timeout: 10_000 }));
+  assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i));
+});
