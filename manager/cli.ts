@@ -27,9 +27,9 @@
 
 import { parseArgs } from "node:util";
 import type { Address } from "../connection/address.ts";
-import { BUILTIN_SPECS } from "./_builtins.ts";
-import { allRegistrations, type TypeSpec } from "./_registry.ts";
-import { ManagerServer } from "./server.ts";
+import { BUILTIN_SPECS } from "./types/_sync_registry.ts";
+import { allRegistrations, type TypeSpec } from "./types/registry.ts";
+import { ManagerServer } from "./server/server.ts";
 
 /**
  * What {@linkcode main} returns.

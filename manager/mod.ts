@@ -14,15 +14,39 @@
  * console.assert((await q.get() as { job: number }).job === 1);
  * ```
  *
+ * Layout of this folder (each folder one layer; `_` files are internal):
+ *
+ * - `client/` — the client side: `BaseManager` / `SyncManager` / `Manager()`
+ *   (`base_manager.ts`, `sync_manager.ts`), proxies (`proxy.ts`: `BaseProxy`,
+ *   `Token`, `Remote<T>`; `sync_proxies.ts`: the typed proxies of the
+ *   built-in types), one connection's request/reply bookkeeping
+ *   (`_session.ts`) and the on-demand connection of transferred proxies
+ *   (`_lazy_conn.ts`).
+ * - `server/` — `ManagerServer` (`server.ts`: listeners, stats, close); the
+ *   protocol-neutral core (`_core.ts`: registry, calls, connected peers)
+ *   and the one table of objects owning every reference count
+ *   (`_object_table.ts`); one "door" per wire protocol turning frames into
+ *   core calls (`_msgpack_door.ts` — a second protocol is a file beside it);
+ *   the Worker entry of `start()` (`_worker.ts`).
+ * - `types/` — the shared referents (`queue.ts`, `lock.ts`, `dict.ts`, …),
+ *   the registry of types (`registry.ts`), blocking options (`options.ts`,
+ *   checked by the leaf `_blocking.ts`), `Undoable`, and their internals
+ *   (wait lists, caller context, the exposed lists of the built-in types).
+ * - `protocol/` — this package's msgpack wire: `PROTOCOL.md`, the message
+ *   shapes (`_messages.ts`), batched frames (`_frame.ts`, `_outbox.ts`) and
+ *   the connection interface (`conn.ts`).
+ * - `cli.ts` — a standalone server.
+ *
  * @module
  */
 
-export * from "./base_manager.ts";
-export * from "./sync_manager.ts";
-export * from "./server.ts";
-export * from "./proxies.ts";
-export { SharedQueue } from "./_types/queue.ts";
-export { Undoable } from "./_context.ts";
-export type { ConnLike } from "./_conn.ts";
+export * from "./client/base_manager.ts";
+export * from "./client/sync_manager.ts";
+export * from "./server/server.ts";
+export * from "./client/sync_proxies.ts";
+export { SharedQueue } from "./types/queue.ts";
+export { Undoable } from "./types/undoable.ts";
+export type { BarrierOptions, BlockingOptions } from "./types/options.ts";
+export type { ConnLike } from "./protocol/conn.ts";
 export type { Address } from "../connection/mod.ts";
-export type { ProxyBase, Remote, RemoteResult, Token } from "./proxy.ts";
+export type { ProxyBase, Remote, RemoteResult, Token } from "./client/proxy.ts";

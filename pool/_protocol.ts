@@ -4,6 +4,8 @@
 // worker spinning briefly after its last result can pick new work up
 // synchronously (`receiveMessageOnPort`) instead of waiting for its event loop.
 
+import type { ErrorWire } from "../_error_wire.ts";
+
 /** How a run's items are called: `fn(...item)` or `fn(item)`. */
 export type RunMode = 0 | 1 | 2;
 /** `apply`: one item, the argument array. */
@@ -33,18 +35,6 @@ export interface Run {
   a?: 1;
 }
 
-/** Serializable description of a thrown value. */
-export interface ErrInfo {
-  /** Error name. */
-  n: string;
-  /** Error message. */
-  m: string;
-  /** Stack, when there is one. */
-  s?: string | undefined;
-  /** The thrown value itself, when it can be cloned. */
-  v?: unknown;
-}
-
 /** Results for a contiguous range `[s, s + n)` of a run (in run order). */
 export interface RunResult {
   /** Job id. */
@@ -56,7 +46,7 @@ export interface RunResult {
   /** Values (holes for failed chunks); Float64Array when all numbers. */
   v: unknown[] | Float64Array;
   /** Failed chunks: `[first item index of the chunk, error]`. */
-  e?: [number, ErrInfo][];
+  e?: [number, ErrorWire][];
   /** Set when `v` holds live-handle markers. */
   h?: 1;
 }
@@ -87,7 +77,7 @@ export type WorkerMessage =
     k: "lost";
     why: "exit" | "close" | "error" | "rejection" | "init";
     code?: number;
-    e?: ErrInfo;
+    e?: ErrorWire;
   };
 
 /** Symbol.for key of the per-task AbortSignal slot on `globalThis` in a worker. */

@@ -21,7 +21,6 @@ import {
   encodeForPost,
 } from "../_transfer.ts";
 import {
-  type ErrInfo,
   type HostMessage,
   type InitMessage,
   MODE_MAP,
@@ -35,8 +34,9 @@ import {
   inspectValue,
   isDataCloneError,
   packNumbers,
-  toErrInfo,
 } from "./_values.ts";
+import { errorToWire, type ErrorWire } from "../_error_wire.ts";
+import { importGuarded } from "../_import_guard.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent) => void) | null;
@@ -87,7 +87,7 @@ interface RunState {
   vals: unknown[];
   /** Results while they are all numbers, for packed (Float64Array) input. */
   fvals: Float64Array | undefined;
-  errs: [number, ErrInfo][] | undefined;
+  errs: [number, ErrorWire][] | undefined;
   errsEmitted: number;
   ctrl: AbortController | undefined;
 }
@@ -103,10 +103,6 @@ let workStart = 0;
 let lastFlush = 0;
 /** Date.now() of the last flush (cheaper than performance.now() for per-task checks). */
 let lastFlushWall = 0;
-
-function slim(e: ErrInfo): ErrInfo {
-  return { n: e.n, m: e.m, s: e.s };
-}
 
 function send(msg: WorkerMessage, transfer?: Transferable[]): void {
   port!.postMessage(msg, transfer ?? []);
@@ -154,7 +150,7 @@ scope.addEventListener("error", (e) => {
   goingAway({
     k: "lost",
     why: "error",
-    e: slim(toErrInfo(ev.error ?? ev.message)),
+    e: errorToWire(ev.error ?? ev.message),
   });
   origClose();
 });
@@ -163,7 +159,7 @@ scope.addEventListener("unhandledrejection", (e) => {
   goingAway({
     k: "lost",
     why: "rejection",
-    e: slim(toErrInfo((e as PromiseRejectionEvent).reason)),
+    e: errorToWire((e as PromiseRejectionEvent).reason),
   });
   origClose();
 });
@@ -190,7 +186,7 @@ scope.onmessage = async (e: MessageEvent) => {
   moduleUrl = init.module;
   transferResults = init.transfer;
   try {
-    mod = await import(init.module);
+    mod = await importGuarded(init.module, () => import(init.module));
     if (init.initializer) {
       const f = getFn(init.initializer);
       const args = init.initHandles
@@ -199,7 +195,7 @@ scope.onmessage = async (e: MessageEvent) => {
       await f(...(args as unknown[]));
     }
   } catch (err) {
-    goingAway({ k: "lost", why: "init", e: slim(toErrInfo(err)) });
+    goingAway({ k: "lost", why: "init", e: errorToWire(err) });
     origClose();
     return;
   }
@@ -208,7 +204,10 @@ scope.onmessage = async (e: MessageEvent) => {
     goingAway({
       k: "lost",
       why: "error",
-      e: { n: "DataCloneError", m: "Cannot read a message from the pool" },
+      e: {
+        name: "DataCloneError",
+        message: "Cannot read a message from the pool",
+      },
     });
     origClose();
   };
@@ -402,7 +401,7 @@ function failChunk(st: RunState, err: unknown): void {
   if (!st.fvals) {
     for (let k = st.chunkStart; k < end; k++) st.vals[k] = undefined;
   }
-  (st.errs ??= []).push([st.run.s + st.chunkStart, toErrInfo(err)]);
+  (st.errs ??= []).push([st.run.s + st.chunkStart, errorToWire(err)]);
   st.i = end;
   st.chunkStart = end;
   if (Date.now() - lastFlushWall >= FLUSH_MS) partial(st);
@@ -430,7 +429,7 @@ function emit(st: RunState, to: number): void {
     : from === 0 && to === st.n
     ? st.vals
     : st.vals.slice(from, to);
-  let e: [number, ErrInfo][] | undefined;
+  let e: [number, ErrorWire][] | undefined;
   if (st.errs && st.errsEmitted < st.errs.length) {
     e = st.errs.slice(st.errsEmitted);
     st.errsEmitted = st.errs.length;
@@ -501,13 +500,6 @@ function flush(): void {
 /** Replaces values and errors that cannot be cloned by errors naming them. */
 function repair(results: RunResult[], chunks: number[]): void {
   results.forEach((res, idx) => {
-    for (const [, info] of res.e ?? []) {
-      try {
-        structuredClone(info.v);
-      } catch {
-        delete info.v;
-      }
-    }
     if (!Array.isArray(res.v)) return;
     const c = chunks[idx]!;
     const failed = new Set((res.e ?? []).map(([s]) => s));
@@ -525,7 +517,7 @@ function repair(results: RunResult[], chunks: number[]): void {
           msg = (e2 as Error).message;
         }
         failed.add(chunkStart);
-        (res.e ??= []).push([chunkStart, { n: "TypeError", m: msg }]);
+        (res.e ??= []).push([chunkStart, { name: "TypeError", message: msg }]);
         const lo = Math.max(chunkStart, res.s) - res.s;
         const hi = Math.min(chunkStart + c, res.s + res.n) - res.s;
         for (let q = lo; q < hi; q++) res.v[q] = undefined;

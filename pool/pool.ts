@@ -5,7 +5,8 @@
  * @module
  */
 
-import { RemoteError } from "../errors.ts";
+import { errorFromWire } from "../_error_wire.ts";
+import { assertNotImporting } from "../_import_guard.ts";
 import {
   decodeFromPost as decodeAsync,
   decodeFromPostSync,
@@ -35,7 +36,6 @@ import {
   type Source,
 } from "./_sources.ts";
 import {
-  type ErrInfo,
   type HostMessage,
   type InitMessage,
   MODE_MAP,
@@ -228,13 +228,6 @@ function fnName(fn: unknown): string {
   );
 }
 
-function remoteError(info: ErrInfo): RemoteError {
-  return new RemoteError(
-    { name: info.n, message: info.m, stack: info.s },
-    info.v !== undefined ? { cause: info.v } : undefined,
-  );
-}
-
 function cloneableReason(reason: unknown): unknown {
   try {
     return structuredClone(reason);
@@ -339,9 +332,12 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * @param options Pool options.
    * @throws {TypeError} When an option has the wrong type.
    * @throws {RangeError} When `processes` or `maxtasksperchild` is not a positive integer.
-   * @throws {Error} When `permissions` is given and `--unstable-worker-options` is missing.
+   * @throws {Error} When `permissions` is given and `--unstable-worker-options` is missing,
+   * or when called while a pool worker imports its task module (a module
+   * that starts a Pool of itself at top level: put it under `if (import.meta.main)`).
    */
   constructor(module: string | URL, options: PoolOptions = {}) {
+    assertNotImporting("Pool");
     const {
       processes = navigator.hardwareConcurrency || 1,
       initializer,
@@ -573,11 +569,11 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
           : msg.why === "close"
           ? "its worker called self.close()"
           : msg.why === "rejection"
-          ? `its worker had an unhandled rejection: ${msg.e?.n}: ${msg.e?.m}`
+          ? `its worker had an unhandled rejection: ${msg.e?.name}: ${msg.e?.message}`
           : msg.why === "init"
-          ? `a pool worker failed to start: ${msg.e?.n}: ${msg.e?.m}`
-          : `its worker had an uncaught error: ${msg.e?.n}: ${msg.e?.m}`;
-        const cause = msg.e ? remoteError(msg.e) : undefined;
+          ? `a pool worker failed to start: ${msg.e?.name}: ${msg.e?.message}`
+          : `its worker had an uncaught error: ${msg.e?.name}: ${msg.e?.message}`;
+        const cause = msg.e ? errorFromWire(msg.e) : undefined;
         this.#lost(
           w,
           new WorkerLostError(
@@ -667,7 +663,7 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
       for (const [cs, info] of res.e) {
         if (cs > pos) job.ok(pos, vals, pos - res.s, cs - pos);
         const ce = Math.min(cs + job.chunksize, end);
-        if (!job.settled) job.err(cs, ce - cs, remoteError(info));
+        if (!job.settled) job.err(cs, ce - cs, errorFromWire(info));
         failed += ce - cs;
         pos = ce;
       }

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { SharedQueue, SyncManager } from "../../manager/mod.ts";
-import { SharedLock } from "../../manager/_types/lock.ts";
+import { SharedLock } from "../../manager/types/lock.ts";
 import { findPythons, hex, PyProcess, runPy } from "./_cpython.ts";
 
 const pythons = await findPythons();

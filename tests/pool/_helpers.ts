@@ -51,3 +51,53 @@ export function* exceptionThrowingGenerator(
     yield i;
   }
 }
+
+/**
+ * Runs `script` as its own `deno run -A --unstable-worker-options` and waits
+ * (at most `ms`, a hang guard) for it to exit by itself; kills it otherwise.
+ */
+export async function runScript(
+  script: URL,
+  { args = [], env = {}, ms = 60_000 }: {
+    args?: string[];
+    env?: Record<string, string>;
+    ms?: number;
+  } = {},
+): Promise<{ code: number; stdout: string; stderr: string; exited: boolean }> {
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      "--no-check",
+      "--config",
+      config,
+      script.pathname,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<null>((r) => timer = setTimeout(r, ms, null));
+  const status = await Promise.race([child.status, timedOut]);
+  clearTimeout(timer);
+  if (status === null) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    const st = await child.status;
+    const [stdout, stderr] = await out;
+    return { code: st.code, stdout, stderr, exited: false };
+  }
+  const [stdout, stderr] = await out;
+  return { code: status.code, stdout, stderr, exited: true };
+}
