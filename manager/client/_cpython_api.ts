@@ -6,6 +6,7 @@
 
 import { readAcquire, readBlocking } from "../types/_blocking.ts";
 import type { ClientCodecHooks } from "../protocol/_cpython_codec.ts";
+import { CPYTHON_EXPOSED, QUEUE_EXPOSED } from "../protocol/_cpython_values.ts";
 
 /** A Python call: method name, positional args, keyword args. */
 export type PyCall = readonly [
@@ -229,38 +230,10 @@ function namespaceApi(
 }
 
 /** The CPython `exposed` lists of SyncManager's types (sorted, for matching). */
-const EXPOSED: ReadonlyArray<[string, string[]]> = [
-  ["Queue", [
-    "empty",
-    "full",
-    "get",
-    "get_nowait",
-    "join",
-    "put",
-    "put_nowait",
-    "qsize",
-    "task_done",
-  ]],
-  ["Queue", [
-    "empty",
-    "full",
-    "get",
-    "get_nowait",
-    "join",
-    "put",
-    "put_nowait",
-    "qsize",
-    "shutdown",
-    "task_done",
-  ]],
-  ["Event", ["clear", "is_set", "set", "wait"]],
-  ["Lock", ["acquire", "release"]],
-  ["Condition", ["acquire", "notify", "notify_all", "release", "wait"]],
-  ["Barrier", ["__getattribute__", "abort", "reset", "wait"]],
-  ["Value", ["get", "set"]],
-  ["Array", ["__getitem__", "__len__", "__setitem__"]],
-  ["Namespace", ["__delattr__", "__getattribute__", "__setattr__"]],
-];
+const EXPOSED: ReadonlyArray<[string, string]> = [
+  ...Object.entries(CPYTHON_EXPOSED),
+  ["Queue", [...QUEUE_EXPOSED, "shutdown"]] as const,
+].map(([kind, names]) => [kind, [...names].sort().join(",")]);
 
 /**
  * Our methods for an object of `typeid` exposing `exposed` on a CPython
@@ -288,7 +261,7 @@ export function clientMethods(
   }
   if (typeid === "dict" && exposed.includes("__getitem__")) return DICT;
   for (const [kind, names] of EXPOSED) {
-    if (names.join(",") !== key) continue;
+    if (names !== key) continue;
     switch (kind) {
       case "Queue":
         return QUEUE;

@@ -18,7 +18,12 @@ import {
   createCall,
   type PyCall,
 } from "./_cpython_api.ts";
-import { clientCodec, isTup, tup } from "../protocol/_cpython_codec.ts";
+import {
+  clientCodec,
+  isTup,
+  mapItems,
+  tup,
+} from "../protocol/_cpython_codec.ts";
 import {
   PROXY_CLASS_OF,
   PyException,
@@ -260,26 +265,8 @@ export class CPythonClient {
   /** Replaces our proxies in a value by their `RebuildProxy` form. */
   #wire(v: unknown, depth = 0): unknown {
     if (v instanceof CPythonProxy) return CPythonProxy.refOf(v, this);
-    if (depth > 512 || v === null || typeof v !== "object") return v;
-    if (Array.isArray(v)) {
-      let out: unknown[] | undefined;
-      v.forEach((x, i) => {
-        const y = this.#wire(x, depth + 1);
-        if (y !== x) (out ??= [...v])[i] = y;
-      });
-      return out ? (isTup(v) ? tup(...out) : out) : v;
-    }
-    if (v instanceof Map) {
-      let changed = false;
-      const out = new Map();
-      for (const [k, x] of v) {
-        const y = this.#wire(x, depth + 1);
-        if (y !== x) changed = true;
-        out.set(k, y);
-      }
-      return changed ? out : v;
-    }
-    return v;
+    if (depth > 512) return v;
+    return mapItems(v, (x) => this.#wire(x, depth + 1));
   }
 
   #settle(reply: unknown): unknown {

@@ -20,6 +20,7 @@ import {
 import { UnpicklingError } from "../../pickle/errors.ts";
 import { STORABLE } from "../types/_errors.ts";
 import {
+  PROXY_CLASS_OF,
   PROXY_CLASSES,
   PyArray,
   PyException,
@@ -39,6 +40,33 @@ export function tup<T extends unknown[]>(...items: T): Readonly<T> {
 /** True for a Python tuple. */
 export function isTup(v: unknown): v is readonly unknown[] {
   return tupleBranded(v);
+}
+
+/**
+ * A copy of a Python container (list, tuple, dict values) with `fn` applied
+ * to each item; the container itself when nothing changed; other values as
+ * they are.
+ */
+export function mapItems(v: unknown, fn: (x: unknown) => unknown): unknown {
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    v.forEach((x, i) => {
+      const y = fn(x);
+      if (y !== x) (out ??= [...v])[i] = y;
+    });
+    return out ? (isTup(v) ? tup(...out) : out) : v;
+  }
+  if (v instanceof Map) {
+    let changed = false;
+    const out = new Map();
+    for (const [k, x] of v) {
+      const y = fn(x);
+      if (y !== x) changed = true;
+      out.set(k, y);
+    }
+    return changed ? out : v;
+  }
+  return v;
 }
 
 /** A proxy of the server's own, stored inside a value (written as `RebuildProxy`). */
@@ -279,9 +307,7 @@ function writerValue(
   advertised: unknown,
 ): PyGlobalCall | undefined {
   if (v instanceof OwnRef) {
-    const cls = v.typeid in PROXY_CLASS_NAMES
-      ? PROXY_CLASS_NAMES[v.typeid]
-      : "AutoProxy";
+    const cls = PROXY_CLASS_OF[v.typeid] ?? "AutoProxy";
     return proxyCall(
       new PyProxyRef(
         cls,
@@ -340,22 +366,6 @@ function proxyCall(ref: PyProxyRef): PyGlobalCall {
     ref.exposed ? new Map([["exposed", tup(...ref.exposed)]]) : new Map(),
   ]);
 }
-
-const PROXY_CLASS_NAMES: Readonly<Record<string, string>> = {
-  Event: "EventProxy",
-  Lock: "AcquirerProxy",
-  RLock: "AcquirerProxy",
-  Semaphore: "AcquirerProxy",
-  BoundedSemaphore: "AcquirerProxy",
-  Condition: "ConditionProxy",
-  Barrier: "BarrierProxy",
-  list: "ListProxy",
-  dict: "DictProxy",
-  Value: "ValueProxy",
-  Array: "ArrayProxy",
-  Namespace: "NamespaceProxy",
-  Iterator: "IteratorProxy",
-};
 
 /** What a Deno server writes: replies, CPython's exception classes, its proxies. */
 const SERVER_WRITES = new Set([

@@ -181,6 +181,32 @@ export const PROXY_CLASS_OF: Readonly<Record<string, string>> = {
   Iterator: "IteratorProxy",
 };
 
+/** `public_methods(queue.Queue())` of CPython 3.11/3.12 (3.13 adds `shutdown`). */
+export const QUEUE_EXPOSED: readonly string[] = [
+  "empty",
+  "full",
+  "get",
+  "get_nowait",
+  "join",
+  "put",
+  "put_nowait",
+  "qsize",
+  "task_done",
+];
+
+/** The `exposed` tuples of CPython's SyncManager proxies, by typeid (3.11–3.13). */
+export const CPYTHON_EXPOSED: Readonly<Record<string, readonly string[]>> = {
+  Queue: QUEUE_EXPOSED,
+  Event: ["is_set", "set", "clear", "wait"],
+  Lock: ["acquire", "release"],
+  Condition: ["acquire", "release", "wait", "notify", "notify_all"],
+  Barrier: ["__getattribute__", "wait", "abort", "reset"],
+  Value: ["get", "set"],
+  Array: ["__len__", "__getitem__", "__setitem__"],
+  Namespace: ["__getattribute__", "__setattr__", "__delattr__"],
+  Iterator: ["__next__", "send", "throw", "close"],
+};
+
 /** A Python `str`, or a TypeError naming what it had to be. */
 export function pyStr(v: unknown, what: string): string {
   if (typeof v !== "string") {

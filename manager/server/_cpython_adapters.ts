@@ -33,11 +33,13 @@ import {
 } from "./_cpython_args.ts";
 import { isTup, mint, tup } from "../protocol/_cpython_codec.ts";
 import {
+  CPYTHON_EXPOSED,
   PyArray,
   PyException,
   PyObject,
   PySlice,
   pyStr,
+  QUEUE_EXPOSED,
 } from "../protocol/_cpython_values.ts";
 
 /** One method as CPython calls it. */
@@ -120,17 +122,7 @@ function queueTimeout(block: unknown, timeout: unknown): number | undefined {
 }
 
 const QUEUE: PyType = {
-  exposed: [
-    "empty",
-    "full",
-    "get",
-    "get_nowait",
-    "join",
-    "put",
-    "put_nowait",
-    "qsize",
-    "task_done",
-  ],
+  exposed: QUEUE_EXPOSED,
   methods: {
     empty: (q: SharedQueue, a, k) => (bind("empty", a, k, []), q.empty()),
     full: (q: SharedQueue, a, k) => (bind("full", a, k, []), q.full()),
@@ -183,7 +175,7 @@ const QUEUE: PyType = {
 // ---- Event --------------------------------------------------------------
 
 const EVENT: PyType = {
-  exposed: ["is_set", "set", "clear", "wait"],
+  exposed: CPYTHON_EXPOSED.Event,
   methods: {
     is_set: (e: SharedEvent, a, k) => (bind("is_set", a, k, []), e.isSet()),
     set: (e: SharedEvent, a, k) => (bind("set", a, k, []), e.set()),
@@ -220,7 +212,7 @@ function lockAcquireOptions(
 }
 
 const LOCK: PyType = {
-  exposed: ["acquire", "release"],
+  exposed: CPYTHON_EXPOSED.Lock,
   methods: {
     acquire: (l: SharedLock, a, k) => l.acquire(lockAcquireOptions(a, k)),
     release: (l: SharedLock, a, k) => {
@@ -237,7 +229,7 @@ const LOCK: PyType = {
 };
 
 const RLOCK: PyType = {
-  exposed: ["acquire", "release"],
+  exposed: CPYTHON_EXPOSED.Lock,
   methods: {
     acquire: (l: SharedRLock, a, k) => l.acquire(lockAcquireOptions(a, k)),
     release: (l: SharedRLock, a, k) => {
@@ -254,7 +246,7 @@ const RLOCK: PyType = {
 // ---- Semaphore / BoundedSemaphore ---------------------------------------
 
 const SEMAPHORE: PyType = {
-  exposed: ["acquire", "release"],
+  exposed: CPYTHON_EXPOSED.Lock,
   methods: {
     acquire: (s: SharedSemaphore, a, k) => {
       const [blocking, timeout] = bind("acquire", a, k, [
@@ -291,7 +283,7 @@ const SEMAPHORE: PyType = {
 // ---- Condition ----------------------------------------------------------
 
 const CONDITION: PyType = {
-  exposed: ["acquire", "release", "wait", "notify", "notify_all"],
+  exposed: CPYTHON_EXPOSED.Condition,
   methods: {
     acquire: (c: SharedCondition, a, k) => {
       const [blocking, timeout] = bind("acquire", a, k, [
@@ -335,7 +327,7 @@ const CONDITION: PyType = {
 // ---- Barrier ------------------------------------------------------------
 
 const BARRIER: PyType = {
-  exposed: ["__getattribute__", "wait", "abort", "reset"],
+  exposed: CPYTHON_EXPOSED.Barrier,
   methods: {
     __getattribute__: (b: SharedBarrier, a, k) => {
       const [name] = bind("__getattribute__", a, k, [["name"]]);
@@ -366,7 +358,7 @@ const BARRIER: PyType = {
 // ---- Value --------------------------------------------------------------
 
 const VALUE: PyType = {
-  exposed: ["get", "set"],
+  exposed: CPYTHON_EXPOSED.Value,
   methods: {
     get: (v: SharedValue, a, k) => (bind("get", a, k, []), v.get()),
     set: (v: SharedValue, a, k) => {
@@ -416,7 +408,7 @@ function arrayIndex(a: SharedArray, i: unknown): number {
 }
 
 const ARRAY: PyType = {
-  exposed: ["__len__", "__getitem__", "__setitem__"],
+  exposed: CPYTHON_EXPOSED.Array,
   methods: {
     __len__: (x: SharedArray, a, k) => (bind("__len__", a, k, []), x.length()),
     __getitem__: (x: SharedArray, a, k) => {
@@ -672,6 +664,35 @@ function dictKey(k: unknown): DictKey {
   );
 }
 
+/** The items of `dict(*args, **kwds)` / `d.update(*args, **kwds)`, keys checked. */
+function dictPairs(
+  fname: string,
+  args: readonly unknown[],
+  kwds: Kwds,
+): [unknown, unknown][] {
+  if (args.length > 1) {
+    throw typeError(`${fname} expected at most 1 argument, got ${args.length}`);
+  }
+  const pairs: [unknown, unknown][] = [];
+  const init = args[0];
+  if (init instanceof Map) pairs.push(...init);
+  else if (Array.isArray(init)) {
+    for (const p of init) {
+      if (!Array.isArray(p) || p.length !== 2) {
+        throw valueError(
+          "dictionary update sequence element has the wrong length; 2 is required",
+        );
+      }
+      pairs.push([p[0], p[1]]);
+    }
+  } else if (init !== undefined) {
+    throw typeError(`${fname}() needs a dict or a sequence of pairs`);
+  }
+  pairs.push(...kwds);
+  for (const [x] of pairs) dictKey(x);
+  return pairs;
+}
+
 function keyError(k: unknown): PyException {
   return new PyException("builtins.KeyError", [k]);
 }
@@ -700,7 +721,7 @@ export class PyIterator {
 }
 
 const ITERATOR: PyType = {
-  exposed: ["__next__", "send", "throw", "close"],
+  exposed: CPYTHON_EXPOSED.Iterator,
   methods: {
     __next__: (it: PyIterator, a) => {
       if (a.length > 0) throw typeError("expected 0 arguments");
@@ -809,29 +830,8 @@ const DICT: PyType = {
       ]);
       return d.setdefault(dictKey(key), dflt);
     },
-    update: (d: SharedDict, a, k) => {
-      if (a.length > 1) {
-        throw typeError(`update expected at most 1 argument, got ${a.length}`);
-      }
-      const pairs: [unknown, unknown][] = [];
-      const other = a[0];
-      if (other instanceof Map) pairs.push(...other);
-      else if (Array.isArray(other)) {
-        for (const p of other) {
-          if (!Array.isArray(p) || p.length !== 2) {
-            throw valueError(
-              "dictionary update sequence element has the wrong length; 2 is required",
-            );
-          }
-          pairs.push([p[0], p[1]]);
-        }
-      } else if (other !== undefined) {
-        throw typeError("'update' needs a dict or a sequence of pairs");
-      }
-      pairs.push(...k);
-      for (const [x] of pairs) dictKey(x);
-      return d.update(pairs as [unknown, unknown][]);
-    },
+    update: (d: SharedDict, a, k) =>
+      d.update(dictPairs("update", a, k) as [unknown, unknown][]),
   },
   getvalue: (d: SharedDict) => new Map(d.items()),
   repr: (d: SharedDict) => pyRepr(new Map(d.items())),
@@ -840,7 +840,7 @@ const DICT: PyType = {
 // ---- Namespace ----------------------------------------------------------
 
 const NAMESPACE: PyType = {
-  exposed: ["__getattribute__", "__setattr__", "__delattr__"],
+  exposed: CPYTHON_EXPOSED.Namespace,
   methods: {
     __getattribute__: (n: SharedNamespace, a, k) => {
       const [name] = bind("__getattribute__", a, k, [["name"]]);
@@ -999,29 +999,8 @@ export function createArgs(
         : sequence(seq, "Array() needs a sequence of numbers");
       return [pyStr(typecode, "typecode"), items];
     }
-    case "dict": {
-      if (args.length > 1) {
-        throw typeError(`dict expected at most 1 argument, got ${args.length}`);
-      }
-      const pairs: [unknown, unknown][] = [];
-      const init = args[0];
-      if (init instanceof Map) pairs.push(...init);
-      else if (Array.isArray(init)) {
-        for (const p of init) {
-          if (!Array.isArray(p) || p.length !== 2) {
-            throw valueError(
-              "dictionary update sequence element has the wrong length; 2 is required",
-            );
-          }
-          pairs.push([p[0], p[1]]);
-        }
-      } else if (init !== undefined) {
-        throw typeError("dict() needs a dict or a sequence of pairs");
-      }
-      pairs.push(...kwds);
-      for (const [x] of pairs) dictKey(x);
-      return [pairs];
-    }
+    case "dict":
+      return [dictPairs("dict", args, kwds)];
     case "list": {
       noKwds("list", kwds);
       if (args.length > 1) {

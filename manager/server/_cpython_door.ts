@@ -29,6 +29,7 @@ import { type Kwds, NO_KWDS } from "./_cpython_args.ts";
 import {
   isTup,
   loadsMessage,
+  mapItems,
   OwnRef,
   serverDumps,
   tup,
@@ -421,25 +422,7 @@ export class CPythonDoor {
       ]);
     }
     if (depth > 512) return v;
-    if (Array.isArray(v)) {
-      let out: unknown[] | undefined;
-      v.forEach((x, i) => {
-        const y = this.#resolve(x, "value", depth + 1);
-        if (y !== x) (out ??= [...v])[i] = y;
-      });
-      return out ? (isTup(v) ? tup(...out) : out) : v;
-    }
-    if (v instanceof Map) {
-      let changed = false;
-      const out = new Map();
-      for (const [k, x] of v) {
-        const y = this.#resolve(x, "value", depth + 1);
-        if (y !== x) changed = true;
-        out.set(k, y);
-      }
-      return changed ? out : v;
-    }
-    return v;
+    return mapItems(v, (x) => this.#resolve(x, "value", depth + 1));
   }
 
   /** The id of a proxy of ours (same port or path, live id, same typeid). */
