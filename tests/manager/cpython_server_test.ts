@@ -165,3 +165,104 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
   for (let i = 0; i < 50; i++) got.push(await q.get({ timeout: 10_000 }));
   assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i));
 });
+
+// CPython's _TestMyManager / _TestRemoteManager types, served by Deno.
+class FooBar {
+  f(): string {
+    return "f()";
+  }
+  g(): never {
+    const e = new Error("g");
+    e.name = "ValueError";
+    throw e;
+  }
+  _h(): string {
+    return "_h()";
+  }
+}
+
+class Squares {
+  #i = 0;
+  __next__(): number {
+    if (this.#i >= 10) {
+      const e = new Error("");
+      e.name = "StopIteration";
+      throw e;
+    }
+    const i = this.#i++;
+    return i * i;
+  }
+}
+
+class MyManager extends SyncManager {}
+const remoteQueue = new SharedQueue();
+MyManager.register("Foo", FooBar);
+MyManager.register("Bar", FooBar, { exposed: ["f", "_h"] });
+MyManager.register("baz", () => new Squares(), { exposed: ["__next__"] });
+MyManager.register("get_queue", () => remoteQueue);
+
+for (const py of pythons) {
+  Deno.test(`cpython ${py.version}: CPython's _TestMyManager and _TestRemoteManager against a Deno server`, async () => {
+    await using server = await MyManager.serve({
+      address: "127.0.0.1:0",
+      authkey: KEY,
+      python: { address: "127.0.0.1:0" },
+    });
+    const a = server.pythonAddress as { hostname: string; port: number };
+    const r = await runPy(py, "ported_cpython_tests.py", [
+      a.hostname,
+      String(a.port),
+      hex(KEY),
+    ]);
+    assert.deepEqual(r.code, 0, r.stderr);
+    assert.deepEqual(checks(r.oks), [
+      "_TestMyManager.common",
+      "_TestRemoteManager.test_remote",
+    ]);
+  });
+}
+
+Deno.test("start({ python }) serves CPython clients from the manager's Worker, on the objects Deno sees", async () => {
+  const py = pythons[0];
+  await using m = await SyncManager.start({
+    authkey: KEY,
+    python: { address: "127.0.0.1:0" },
+  });
+  const a = m.pythonAddress as { hostname: string; port: number };
+  assert.ok(a && a.port > 0);
+  const r = await runPy(py, "client_of_deno.py", [
+    a.hostname,
+    String(a.port),
+    hex(KEY),
+    "wrongkey",
+  ]);
+  assert.deepEqual(r.code, 0, r.stderr);
+  // A Python-created object is visible to the Deno client's stats.
+  const before = (await m.stats()).objects;
+  const made = await runPy(py, "make_list.py", [
+    a.hostname,
+    String(a.port),
+    hex(KEY),
+  ]);
+  assert.deepEqual(made.code, 0, made.stderr);
+  const stats = await m.stats();
+  assert.equal(stats.objects, before + 1);
+  const [id] = Object.entries(stats.types).find(([, t]) => t === "list")!;
+  const l = await m.fromToken<{ toArray(): unknown[] }>({
+    typeid: "list",
+    id: Number(id),
+    address: m.address,
+    epoch: stats.epoch,
+  });
+  assert.deepEqual(await l.toArray(), [1, "two", 3]);
+});
+
+Deno.test("serve({ python }) needs an authkey", async () => {
+  await assert.rejects(
+    SyncManager.serve({
+      address: "127.0.0.1:0",
+      python: { address: "127.0.0.1:0" },
+    }),
+    TypeError,
+  );
+});
