@@ -8,7 +8,7 @@
 
 import type { BenchRow } from "./_common.ts";
 
-const AREAS = ["connection", "pool", "manager", "sharedmem"];
+const AREAS = ["connection", "pool", "manager", "cpython_manager", "sharedmem"];
 
 type Row = BenchRow;
 

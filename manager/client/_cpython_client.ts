@@ -251,8 +251,9 @@ export class CPythonClient {
   }
 
   async #roundTrip(conn: Connection, msg: unknown): Promise<unknown> {
-    await conn.sendBytes(clientCodec.dumps(this.#wire(msg)));
-    const reply = clientCodec.loads(await conn.recvBytes());
+    const sent = conn.sendBytes(clientCodec.dumps(this.#wire(msg)));
+    const [, bytes] = await Promise.all([sent, conn.recvBytes()]);
+    const reply = clientCodec.loads(bytes);
     if (!isTup(reply) || (reply as unknown[]).length !== 2) {
       throw new RemoteError({
         name: "ProtocolError",

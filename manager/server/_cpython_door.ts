@@ -15,7 +15,7 @@ import { Caller, runAs } from "../types/_caller.ts";
 import type { TypeSpec } from "../types/registry.ts";
 import { Undoable } from "../types/undoable.ts";
 import { BUILTIN_SPECS } from "../types/_sync_registry.ts";
-import type { ServerCore } from "./_core.ts";
+import { isPromiseLike, type ServerCore } from "./_core.ts";
 import { newHolder, type SharedEntry } from "./_object_table.ts";
 import {
   createArgs,
@@ -525,10 +525,10 @@ export class CPythonDoor {
       // the referents (as Deno clients' proxy arguments do).
       const mode: Resolve = type ? "arg" : "referent";
       const argv = args.map((a) => this.#resolve(a, mode));
-      const kw = new Map(
+      const kw = kwds.size === 0 ? NO_KWDS : new Map(
         [...kwds].map(([k, v]) => [k, this.#resolve(v, mode)]),
       );
-      result = await runAs(caller, () => {
+      result = runAs(caller, () => {
         if (type) return type.methods[name](entry.obj as never, argv, kw);
         if (kw.size > 0) {
           throw new PyException("builtins.TypeError", [
@@ -543,6 +543,7 @@ export class CPythonDoor {
         }
         return fn.apply(entry.obj, argv);
       });
+      if (isPromiseLike(result)) result = await result;
     } catch (e) {
       if (caller.gone) return;
       return await this.#send(conn, "#ERROR", toPyException(e));
@@ -560,7 +561,9 @@ export class CPythonDoor {
       }
       return;
     }
-    await this.#send(conn, "#RETURN", result ?? null);
+    // Writes go out in order: the next request is read meanwhile (a failed
+    // write also fails that read, which ends the channel).
+    this.#send(conn, "#RETURN", result ?? null).catch(() => conn.close());
   }
 
   async #proxyReply(conn: Connection, typeid: string, obj: unknown) {
