@@ -8,6 +8,7 @@ import { CHALLENGE, startsWith } from "./_bytes.ts";
 const enc = new TextEncoder();
 const WELCOME = enc.encode("#WELCOME#");
 const FAILURE = enc.encode("#FAILURE#");
+const SHA256_TAG = enc.encode("{sha256}");
 /** Random bytes in a 3.12+ challenge. */
 const MESSAGE_LENGTH = 40;
 /** Every handshake read is capped at this many bytes (CPython's `recv_bytes(256)`). */
@@ -151,6 +152,68 @@ export interface DeliverChallengeOptions {
   legacy?: boolean;
 }
 
+/** A fresh `{sha256}` challenge body (or a 20-byte 3.11 one with `legacy`). */
+function newMessage(legacy = false): Uint8Array {
+  if (legacy) return crypto.getRandomValues(new Uint8Array(20));
+  const message = new Uint8Array(SHA256_TAG.length + MESSAGE_LENGTH);
+  message.set(SHA256_TAG);
+  crypto.getRandomValues(message.subarray(SHA256_TAG.length));
+  return message;
+}
+
+/** The `#CHALLENGE#` frame carrying `message`. */
+function challengeFrame(message: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(CHALLENGE.length + message.length);
+  frame.set(CHALLENGE);
+  frame.set(message, CHALLENGE.length);
+  return frame;
+}
+
+/** Checks the peer's answer to `message`; on a wrong one tells it `#FAILURE#`. */
+async function checkAnswer(
+  conn: Connection,
+  key: Uint8Array,
+  message: Uint8Array,
+  response: Uint8Array,
+): Promise<void> {
+  await loadCryptoFor(response);
+  try {
+    verifyResponse(key, message, response);
+  } catch (e) {
+    await conn.sendBytes(FAILURE).catch(() => {});
+    throw e;
+  }
+}
+
+/** The reply to a `#CHALLENGE#` frame, in its dialect. */
+async function answerFor(
+  key: Uint8Array,
+  challenge: Uint8Array,
+): Promise<Uint8Array> {
+  if (!startsWith(challenge, CHALLENGE)) {
+    throw new AuthenticationError(
+      `Protocol error, expected challenge: the peer sent ${
+        show(challenge)
+      } (does the server use an authkey?)`,
+    );
+  }
+  const message = challenge.subarray(CHALLENGE.length);
+  if (message.length < 20) {
+    throw new AuthenticationError(
+      `Challenge too short: ${message.length} bytes`,
+    );
+  }
+  await loadCryptoFor(message);
+  return createResponse(key, message);
+}
+
+/** Fails unless `verdict` is `#WELCOME#`. */
+function checkWelcome(verdict: Uint8Array): void {
+  if (!equal(verdict, WELCOME)) {
+    throw new AuthenticationError("Digest sent was rejected");
+  }
+}
+
 /**
  * Sends a challenge and checks the peer's answer (the serving half of the
  * handshake). Accepts `{md5}`, `{sha256}`, `{sha384}`, `{sha3_256}`,
@@ -179,21 +242,9 @@ export async function deliverChallenge(
   options: DeliverChallengeOptions = {},
 ): Promise<void> {
   const key = keyBytes(authkey);
-  const random = crypto.getRandomValues(
-    new Uint8Array(options.legacy ? 20 : MESSAGE_LENGTH),
-  );
-  const message = options.legacy
-    ? random
-    : concat(enc.encode("{sha256}"), random);
-  await conn.sendBytes(concat(CHALLENGE, message));
-  const response = await recvHandshake(conn);
-  await loadCryptoFor(response);
-  try {
-    verifyResponse(key, message, response);
-  } catch (e) {
-    await conn.sendBytes(FAILURE).catch(() => {});
-    throw e;
-  }
+  const message = newMessage(options.legacy);
+  await conn.sendBytes(challengeFrame(message));
+  await checkAnswer(conn, key, message, await recvHandshake(conn));
   await conn.sendBytes(WELCOME);
 }
 
@@ -222,26 +273,9 @@ export async function answerChallenge(
   authkey: Uint8Array | string,
 ): Promise<void> {
   const key = keyBytes(authkey);
-  const challenge = await recvHandshake(conn);
-  if (!startsWith(challenge, CHALLENGE)) {
-    throw new AuthenticationError(
-      `Protocol error, expected challenge: the peer sent ${
-        show(challenge)
-      } (does the server use an authkey?)`,
-    );
-  }
-  const message = challenge.subarray(CHALLENGE.length);
-  if (message.length < 20) {
-    throw new AuthenticationError(
-      `Challenge too short: ${message.length} bytes`,
-    );
-  }
-  await loadCryptoFor(message);
-  await conn.sendBytes(createResponse(key, message));
-  const verdict = await recvHandshake(conn);
-  if (!equal(verdict, WELCOME)) {
-    throw new AuthenticationError("Digest sent was rejected");
-  }
+  const response = await answerFor(key, await recvHandshake(conn));
+  await conn.sendBytes(response);
+  checkWelcome(await recvHandshake(conn));
 }
 
 /** A handshake read: at most 256 bytes; any failure is an AuthenticationError. */
@@ -258,45 +292,68 @@ async function recvHandshake(conn: Connection): Promise<Uint8Array> {
 }
 
 /**
- * Runs the whole mutual handshake on one side, bounded by `timeout` ms; on
- * any failure the connection is closed and an AuthenticationError raised.
+ * The serving side of the whole mutual handshake (a Listener): challenge,
+ * check the answer, `#WELCOME#`, then answer the peer's challenge. When the
+ * peer's challenge is already here (this library's client sends it right
+ * behind its answer), `#WELCOME#` and the answer go out in one write. No
+ * deadline of its own: the caller closes `conn` to stop it. Any failure is an
+ * AuthenticationError; the caller closes the connection.
  */
-export async function handshake(
+export async function serverHandshake(
   conn: Connection,
-  authkey: Uint8Array,
-  side: "server" | "client",
-  timeout: number,
+  key: Uint8Array,
 ): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      conn.close();
-      reject(
-        new AuthenticationError(
-          `Authentication did not complete within ${timeout} ms`,
-        ),
-      );
-    }, timeout);
-    // The socket's pending reads keep the process alive while anyone cares.
-    Deno.unrefTimer(timer as unknown as number);
-  });
   try {
-    const steps = side === "server"
-      ? deliverChallenge(conn, authkey).then(() =>
-        answerChallenge(conn, authkey)
-      )
-      : answerChallenge(conn, authkey).then(() =>
-        deliverChallenge(conn, authkey)
-      );
-    steps.catch(() => {});
-    await Promise.race([steps, deadline]);
+    const message = newMessage();
+    conn.sendBytes(challengeFrame(message)).catch(() => {});
+    await checkAnswer(conn, key, message, await recvHandshake(conn));
+    let response: Uint8Array;
+    if (conn.isReadable()) {
+      response = await answerFor(key, await recvHandshake(conn));
+      conn.sendBytes(WELCOME).catch(() => {});
+    } else {
+      // A CPython client sends its challenge only after #WELCOME#.
+      conn.sendBytes(WELCOME).catch(() => {});
+      response = await answerFor(key, await recvHandshake(conn));
+    }
+    await conn.sendBytes(response);
+    checkWelcome(await recvHandshake(conn));
   } catch (e) {
-    conn.close();
-    throw e instanceof AuthenticationError ? e : new AuthenticationError(
-      `Authentication failed: ${(e as Error).message}`,
-      { cause: e },
-    );
-  } finally {
-    clearTimeout(timer);
+    throw asAuthError(e);
   }
+}
+
+/**
+ * The connecting side of the whole mutual handshake (a Client): answer the
+ * server's challenge and send ours in the same write, then read `#WELCOME#`
+ * and the server's answer, and welcome it. A CPython server reads our
+ * challenge only after sending `#WELCOME#`, so this order is compatible with
+ * it. `onChallenge` runs when the server's challenge arrives. No deadline of
+ * its own: the caller closes `conn` to stop it.
+ */
+export async function clientHandshake(
+  conn: Connection,
+  key: Uint8Array,
+  onChallenge: () => void,
+): Promise<void> {
+  try {
+    const challenge = await recvHandshake(conn);
+    onChallenge();
+    const response = await answerFor(key, challenge);
+    const message = newMessage();
+    conn.sendBytes(response).catch(() => {});
+    conn.sendBytes(challengeFrame(message)).catch(() => {});
+    checkWelcome(await recvHandshake(conn));
+    await checkAnswer(conn, key, message, await recvHandshake(conn));
+    await conn.sendBytes(WELCOME);
+  } catch (e) {
+    throw asAuthError(e);
+  }
+}
+
+function asAuthError(e: unknown): AuthenticationError {
+  return e instanceof AuthenticationError ? e : new AuthenticationError(
+    `Authentication failed: ${(e as Error).message}`,
+    { cause: e },
+  );
 }

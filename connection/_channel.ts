@@ -34,38 +34,3 @@ export interface Channel {
   /** Releases the transport; pending reads end. Idempotent. */
   close(): void;
 }
-
-/** Frame header constants (CPython `_send_bytes`/`_recv_bytes`). */
-export const I32_MAX = 0x7fffffff;
-
-/** Writes the header of a frame of `n` bytes into `out` at `at`; returns its size. */
-export function writeHeader(out: Uint8Array, at: number, n: number): number {
-  if (n > I32_MAX) {
-    out[at] =
-      out[at + 1] =
-      out[at + 2] =
-      out[at + 3] =
-        0xff;
-    const hi = Math.floor(n / 2 ** 32);
-    const lo = n >>> 0;
-    out[at + 4] = hi >>> 24;
-    out[at + 5] = (hi >>> 16) & 0xff;
-    out[at + 6] = (hi >>> 8) & 0xff;
-    out[at + 7] = hi & 0xff;
-    out[at + 8] = lo >>> 24;
-    out[at + 9] = (lo >>> 16) & 0xff;
-    out[at + 10] = (lo >>> 8) & 0xff;
-    out[at + 11] = lo & 0xff;
-    return 12;
-  }
-  out[at] = n >>> 24;
-  out[at + 1] = (n >>> 16) & 0xff;
-  out[at + 2] = (n >>> 8) & 0xff;
-  out[at + 3] = n & 0xff;
-  return 4;
-}
-
-/** The size of the header for a frame of `n` bytes. */
-export function headerSize(n: number): number {
-  return n > I32_MAX ? 12 : 4;
-}

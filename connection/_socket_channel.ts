@@ -9,14 +9,15 @@
 // payload of a small frame are always in one write, so Nagle never splits
 // them); large payloads are written as they are, without a copy.
 
-import { type Channel, headerSize, writeHeader } from "./_channel.ts";
+import type { Channel } from "./_channel.ts";
+import { headerSize, int32At, parseHeader, writeHeader } from "./_header.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
 /** Milliseconds queued writes get to finish after close(). */
 const CLOSE_GRACE = 1000;
 /** A connection starts with a read buffer this small. */
-const FIRST_READ_BUFFER = 4 * 1024;
+const FIRST_READ_BUFFER = 512;
 /** A batch of small frames starts in an out buffer this small. */
 const FIRST_OUT_BUFFER = 2 * 1024;
 /** Frames up to this size are assembled in the read buffer. */
@@ -37,11 +38,6 @@ export interface Stream {
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
   close(): void;
-}
-
-/** The big-endian int32 at `at`. */
-function int32At(b: Uint8Array, at: number): number {
-  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
 }
 
 function closedError(): Error {
@@ -178,37 +174,22 @@ export class SocketChannel implements Channel {
    * A malformed or oversized header closes the channel and throws.
    */
   #header(maxLength: number): [number, number] | undefined {
-    const b = this.#buf;
-    const s = this.#start;
-    const have = this.#end - s;
-    if (have < 4) return undefined;
-    let n = int32At(b, s);
-    let hs = 4;
-    if (n === -1) {
-      if (have < 12) return undefined;
-      const hi = int32At(b, s + 4) >>> 0;
-      const lo = int32At(b, s + 8) >>> 0;
-      n = hi * 2 ** 32 + lo;
-      hs = 12;
-      if (!Number.isSafeInteger(n)) {
-        this.close();
-        throw new ProtocolError(
-          `Cannot receive the message as its length is too large: ${hi}:${lo}`,
-        );
-      }
-    } else if (n < 0) {
+    let h: [number, number] | undefined;
+    try {
+      h = parseHeader(this.#buf, this.#start, this.#end - this.#start);
+    } catch (e) {
       this.close();
-      throw new ProtocolError(
-        `Cannot receive the message as its header is malformed: length ${n}`,
-      );
+      throw e;
     }
+    if (h === undefined) return undefined;
+    const n = h[0];
     if (n > maxLength) {
       this.close();
       throw new RangeError(
         `Cannot receive a message of ${n} bytes as it is longer than the limit of ${maxLength} bytes: the connection is closed`,
       );
     }
-    return [n, hs];
+    return h;
   }
 
   /**

@@ -13,12 +13,14 @@ import {
   type ParsedAddress,
 } from "./address.ts";
 import { AuthenticationError } from "./errors.ts";
-import { handshake, keyBytes } from "./_auth.ts";
+import { clientHandshake, keyBytes } from "./_auth.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
+import { type Codec, codecFor } from "./_serializer.ts";
+import type { SerializerOptions } from "./serializer.ts";
 
 /** Options of {@linkcode Client}. */
-export interface ClientOptions {
+export interface ClientOptions extends SerializerOptions {
   /** Answer and deliver the HMAC challenge with this key (bytes, or a string taken as UTF-8). */
   authkey?: Uint8Array | string;
   /** The expected family; by default read from the address. */
@@ -63,11 +65,34 @@ export interface ClientOptions {
  * import { Client, Listener } from "@mproc/multiprocessing/connection";
  *
  * await using listener = new Listener({ authkey: "secret" });
- * const accepted = listener.accept();
- * await using client = await Client(listener.address, { authkey: "secret" });
- * await using server = await accepted;
+ * // Accept and connect together: a failed handshake rejects both sides.
+ * const [server, client] = await Promise.all([
+ *   listener.accept(),
+ *   Client(listener.address, { authkey: "secret" }),
+ * ]);
  * await server.send({ ok: true });
  * console.assert((await client.recv<{ ok: boolean }>()).ok);
+ * server.close();
+ * client.close();
+ * ```
+ *
+ * @example A wrong key
+ * ```ts
+ * import {
+ *   AuthenticationError,
+ *   Client,
+ *   Listener,
+ * } from "@mproc/multiprocessing/connection";
+ *
+ * await using listener = new Listener({ authkey: "secret" });
+ * // The failed peer rejects accept() too: handle it before connecting.
+ * const accepted = listener.accept().catch((e) => e);
+ * try {
+ *   await Client(listener.address, { authkey: "wrong" });
+ * } catch (e) {
+ *   console.assert(e instanceof AuthenticationError);
+ * }
+ * console.assert(await accepted instanceof AuthenticationError);
  * ```
  *
  * @param address Where to connect (any {@linkcode Address} form).
@@ -82,30 +107,35 @@ export function Client(
   address: Address,
   options: ClientOptions = {},
 ): Promise<Connection> {
-  const {
-    authkey,
-    family,
-    timeout = 10_000,
-    challengeTimeout = Math.min(timeout, 2_000),
-  } = options;
-  const addr = parseAddress(address);
-  if (family && family !== addr.family) {
-    throw new TypeError(
-      `Cannot connect as the address is ${addr.family} but 'family' is ${family}`,
-    );
+  try {
+    const {
+      authkey,
+      family,
+      timeout = 10_000,
+      challengeTimeout = Math.min(timeout, 2_000),
+    } = options;
+    const addr = parseAddress(address);
+    if (family && family !== addr.family) {
+      throw new TypeError(
+        `Cannot connect as the address is ${addr.family} but 'family' is ${family}`,
+      );
+    }
+    if (!(timeout > 0)) {
+      throw new RangeError(
+        `Cannot connect as 'timeout' must be > 0: current value is ${timeout}`,
+      );
+    }
+    if (!(challengeTimeout > 0)) {
+      throw new RangeError(
+        `Cannot connect as 'challengeTimeout' must be > 0: current value is ${challengeTimeout}`,
+      );
+    }
+    const codec = codecFor(options, "connect");
+    const key = authkey === undefined ? undefined : keyBytes(authkey);
+    return connect(addr, key, timeout, challengeTimeout, codec, options);
+  } catch (e) {
+    return Promise.reject(e);
   }
-  if (!(timeout > 0)) {
-    throw new RangeError(
-      `Cannot connect as 'timeout' must be > 0: current value is ${timeout}`,
-    );
-  }
-  if (!(challengeTimeout > 0)) {
-    throw new RangeError(
-      `Cannot connect as 'challengeTimeout' must be > 0: current value is ${challengeTimeout}`,
-    );
-  }
-  const key = authkey === undefined ? undefined : keyBytes(authkey);
-  return connect(addr, key, timeout, challengeTimeout, options);
 }
 
 async function connect(
@@ -113,105 +143,144 @@ async function connect(
   key: Uint8Array | undefined,
   timeout: number,
   challengeTimeout: number,
+  codec: Codec,
   options: ClientOptions,
 ): Promise<Connection> {
   const { signal, maxMessageSize, tls } = options;
   signal?.throwIfAborted();
-  const started = Date.now();
-  const connecting: Promise<Deno.Conn> = addr.family === "AF_UNIX"
-    ? Deno.connect({ transport: "unix", path: addr.path })
-    : Deno.connect({ hostname: addr.hostname, port: addr.port });
-  let raw: Deno.Conn = await raceDeadline(connecting, timeout, signal, addr);
-  if (addr.family !== "AF_UNIX") (raw as Deno.TcpConn).setNoDelay(true);
-  if (tls) {
-    // Upgrade in place: connect to the address, verify the certificate
-    // against `tls.hostname` (default: the address's host).
-    raw = await raceDeadline(
-      Deno.startTls(raw as Deno.TcpConn, {
+  // One deadline timer for connect, TLS and the handshake: it fires first at
+  // the earliest moment anything can be late, and re-arms only if nothing is.
+  const started = performance.now();
+  let connectedAt = 0;
+  let challenged = false;
+  let raw: Deno.Conn | undefined;
+  let conn: Connection | undefined;
+  let failure: unknown;
+  let fail!: (e: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (e) => {
+      if (failure !== undefined) return;
+      failure = e;
+      conn?.close();
+      try {
+        raw?.close();
+      } catch {
+        // closed already
+      }
+      reject(e);
+    };
+  });
+  failed.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onTimer = () => {
+    const now = performance.now();
+    const left = timeout - (now - started);
+    if (connectedAt === 0) {
+      if (left <= 0) {
+        return fail(
+          new TimeoutError(
+            `Cannot connect to ${
+              JSON.stringify(address(addr))
+            } as ${timeout} ms elapsed: raise 'timeout'`,
+          ),
+        );
+      }
+      timer = setTimeout(onTimer, left);
+      return;
+    }
+    const challengeLeft = challengeTimeout - (now - connectedAt);
+    if (!challenged && (challengeLeft <= 0 || left <= 0)) {
+      const waited = Math.round(Math.min(challengeTimeout, timeout));
+      return fail(
+        new AuthenticationError(
+          `Cannot authenticate as the server sent no challenge within ${waited} ms (challengeTimeout): does it use an authkey? A server slow to accept() needs a larger 'challengeTimeout'`,
+        ),
+      );
+    }
+    if (left <= 0) {
+      return fail(
+        new AuthenticationError(
+          `Cannot authenticate as the handshake did not complete within ${timeout} ms: raise 'timeout'`,
+        ),
+      );
+    }
+    timer = setTimeout(
+      onTimer,
+      challenged ? left : Math.min(left, challengeLeft),
+    );
+  };
+  timer = setTimeout(
+    onTimer,
+    key === undefined || tls ? timeout : Math.min(timeout, challengeTimeout),
+  );
+  const onAbort = () => fail(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const connecting = addr.family === "AF_UNIX"
+      ? Deno.connect({ transport: "unix", path: addr.path })
+      : Deno.connect({ hostname: addr.hostname, port: addr.port });
+    connecting.then((c) => {
+      if (failure !== undefined) c.close();
+    }, () => {});
+    raw = await Promise.race([connecting, failed]);
+    if (addr.family !== "AF_UNIX") (raw as Deno.TcpConn).setNoDelay(true);
+    if (tls) {
+      // Upgrade in place: connect to the address, verify the certificate
+      // against `tls.hostname` (default: the address's host).
+      const upgrading = Deno.startTls(raw as Deno.TcpConn, {
         hostname: tls.hostname ??
           (addr.family === "AF_UNIX" ? "localhost" : addr.hostname),
         ...(tls.caCerts ? { caCerts: tls.caCerts } : {}),
-      }),
-      Math.max(1, timeout - (Date.now() - started)),
-      signal,
-      addr,
-    );
-  }
-
-  const init = {
-    ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
-    expectNoChallenge: key === undefined,
-  };
-  const conn = createConnection(new SocketChannel(raw), init);
-  if (key === undefined) return conn;
-  const onAbort = () => conn.close();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    if (signal?.aborted) throw signal.reason;
-    // A server without an authkey sends nothing: say so soon rather than
-    // wait out the whole timeout (python/cpython#123736 hangs here).
-    const left = timeout - (Date.now() - started);
-    if (!(await conn.poll(Math.max(1, Math.min(challengeTimeout, left))))) {
-      conn.close();
-      throw new AuthenticationError(
-        `Cannot authenticate as the server sent no challenge within ${
-          Math.min(challengeTimeout, left)
-        } ms: does it use an authkey?`,
+      });
+      upgrading.then((c) => {
+        if (failure !== undefined) c.close();
+      }, () => {});
+      raw = await Promise.race([upgrading, failed]);
+      connectedAt = performance.now();
+    }
+    connectedAt = performance.now();
+    if (tls && key !== undefined) {
+      clearTimeout(timer);
+      timer = setTimeout(
+        onTimer,
+        Math.min(challengeTimeout, timeout - (connectedAt - started)),
       );
     }
-    await handshake(
-      conn,
-      key,
-      "client",
-      Math.max(1, timeout - (Date.now() - started)),
-    );
+    const a = raw.remoteAddr as Deno.NetAddr | Deno.UnixAddr;
+    conn = createConnection(new SocketChannel(raw), {
+      ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
+      expectNoChallenge: key === undefined,
+      codec,
+      remoteAddress: a.transport === "unix"
+        ? {
+          path: (a as Deno.UnixAddr).path ||
+            (addr.family === "AF_UNIX" ? addr.path : ""),
+        }
+        : {
+          hostname: (a as Deno.NetAddr).hostname,
+          port: (a as Deno.NetAddr).port,
+        },
+    });
+    if (key !== undefined) {
+      await Promise.race([
+        clientHandshake(conn, key, () => challenged = true),
+        failed,
+      ]);
+    }
+    return conn;
   } catch (e) {
-    conn.close();
-    if (signal?.aborted) throw signal.reason;
+    conn?.close();
+    if (failure !== undefined) throw failure;
     throw e;
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
-  return conn;
 }
 
-/** Waits for a connect, closing the socket if it arrives after the deadline or an abort. */
-function raceDeadline(
-  connecting: Promise<Deno.Conn>,
-  timeout: number,
-  signal: AbortSignal | undefined,
-  address: ParsedAddress,
-): Promise<Deno.Conn> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      fn();
-    };
-    const onAbort = () => finish(() => reject(signal!.reason));
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(
-            new TimeoutError(
-              `Cannot connect to ${
-                JSON.stringify(address)
-              } as ${timeout} ms elapsed`,
-            ),
-          )
-        ),
-      timeout,
-    );
-    signal?.addEventListener("abort", onAbort, { once: true });
-    connecting.then(
-      (c) => {
-        if (settled) c.close();
-        else finish(() => resolve(c));
-      },
-      (e) => finish(() => reject(e)),
-    );
-  });
+/** The address as the user gave it, for messages. */
+function address(addr: ParsedAddress): unknown {
+  return addr.family === "AF_UNIX"
+    ? { path: addr.path }
+    : { hostname: addr.hostname, port: addr.port };
 }

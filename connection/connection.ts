@@ -9,7 +9,9 @@
 import { TRANSFER, type TransferHandle } from "../_transfer.ts";
 import { registerReviver } from "../_transfer.ts";
 import type { Channel } from "./_channel.ts";
-import { decode, encode } from "./_codec.ts";
+import { type Codec, codecFor, MSGPACK } from "./_serializer.ts";
+import type { SerializerOptions } from "./serializer.ts";
+import type { Address } from "./address.ts";
 import { PortChannel } from "./_port_channel.ts";
 import {
   AuthenticationError,
@@ -31,14 +33,22 @@ export interface ConnectionInit {
   writable?: boolean;
   /** A keyless client: a first frame that is a challenge means the server wants an authkey. */
   expectNoChallenge?: boolean;
+  /** The peer's address (sockets only). */
+  remoteAddress?: Address;
+  /** How send()/recv() encode values (default msgpack). */
+  codec?: Codec;
+  /** The options `codec` came from (they travel with a transferred Pipe end). */
+  serializer?: SerializerOptions;
 }
 
-function checkIndex(name: string, value: number, max: number): void {
+/** A RangeError when `value` is not an integer in [0, max], else null. */
+function checkIndex(name: string, value: number, max: number): Error | null {
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
+    return new RangeError(
       `Cannot use '${name}' as it must be an integer from 0 to ${max}: current value is ${value}`,
     );
   }
+  return null;
 }
 
 function asBytes(buf: ArrayBufferView): Uint8Array {
@@ -82,6 +92,10 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   #writable: boolean;
   #maxMessageSize: number;
   #expectNoChallenge: boolean;
+  #codec: Codec;
+  #serializer: SerializerOptions | undefined;
+  #decode: (frame: Uint8Array) => unknown;
+  #remoteAddress: Address | undefined;
   /** A read is in progress; later reads wait in `#queue`. */
   #busy = false;
   #queue: (() => void)[] = [];
@@ -92,6 +106,10 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
     this.#writable = init.writable ?? true;
     this.#maxMessageSize = init.maxMessageSize ?? Number.MAX_SAFE_INTEGER;
     this.#expectNoChallenge = init.expectNoChallenge ?? false;
+    const codec = this.#codec = init.codec ?? MSGPACK;
+    this.#serializer = init.serializer;
+    this.#remoteAddress = init.remoteAddress;
+    this.#decode = codec === MSGPACK ? MSGPACK.decode : (f) => codec.decode(f);
   }
 
   static {
@@ -114,6 +132,31 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * The peer's address: `{ hostname, port }` over TCP, `{ path }` over Unix
+   * (usually an empty path: clients are unnamed); `undefined` for a
+   * {@linkcode Pipe} end.
+   *
+   * @example Usage
+   * ```ts
+   * import { Client, Listener } from "@mproc/multiprocessing/connection";
+   *
+   * await using listener = new Listener();
+   * const [server, client] = await Promise.all([
+   *   listener.accept(),
+   *   Client(listener.address),
+   * ]);
+   * const { port } = client.remoteAddress as { hostname: string; port: number };
+   * console.assert(port === (listener.address as { port: number }).port);
+   * console.assert(server.remoteAddress !== undefined);
+   * server.close();
+   * client.close();
+   * ```
+   */
+  get remoteAddress(): Address | undefined {
+    return this.#remoteAddress;
   }
 
   #checkWrite(): Error | null {
@@ -169,7 +212,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
     if (err) return Promise.reject(err);
     let bytes: Uint8Array;
     try {
-      bytes = encode(obj);
+      bytes = this.#codec.encode(obj);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -194,16 +237,21 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @param offset Where to start, in bytes.
    * @param size How many bytes; default: to the end.
    * @returns A promise that resolves once the message is written.
-   * @throws {RangeError} If `offset` or `size` are out of range.
+   * @throws {RangeError} (as a rejection) If `offset` or `size` are out of
+   * range; nothing is sent.
    */
   sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
     if (!ArrayBuffer.isView(buf)) {
-      throw new TypeError("Cannot send the bytes as 'buf' is not a Uint8Array");
+      return Promise.reject(
+        new TypeError("Cannot send the bytes as 'buf' is not a Uint8Array"),
+      );
     }
     const view = asBytes(buf);
-    checkIndex("offset", offset, view.length);
-    if (size !== undefined) checkIndex("size", size, view.length - offset);
-    const err = this.#checkWrite();
+    const err = checkIndex("offset", offset, view.length) ??
+      (size === undefined
+        ? null
+        : checkIndex("size", size, view.length - offset)) ??
+      this.#checkWrite();
     if (err) return Promise.reject(err);
     const end = size === undefined ? view.length : offset + size;
     return this.#ch.writeFrame(
@@ -309,7 +357,11 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   recv<T = unknown>(): Promise<T> {
     const err = this.#checkRead();
     if (err) return Promise.reject(err);
-    return this.#frame(this.#maxMessageSize, true, (f) => decode(f) as T);
+    return this.#frame(
+      this.#maxMessageSize,
+      true,
+      this.#decode as (f: Uint8Array) => T,
+    );
   }
 
   /**
@@ -334,8 +386,10 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    */
   recvBytes(maxlength?: number): Promise<Uint8Array> {
     if (maxlength !== undefined && !(maxlength >= 0)) {
-      throw new RangeError(
-        `Cannot receive as 'maxlength' must be >= 0: current value is ${maxlength}`,
+      return Promise.reject(
+        new RangeError(
+          `Cannot receive as 'maxlength' must be >= 0: current value is ${maxlength}`,
+        ),
       );
     }
     const err = this.#checkRead();
@@ -371,13 +425,12 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    */
   recvBytesInto(buf: Uint8Array, offset = 0): Promise<number> {
     if (!ArrayBuffer.isView(buf)) {
-      throw new TypeError(
-        "Cannot receive into 'buf' as it is not a Uint8Array",
+      return Promise.reject(
+        new TypeError("Cannot receive into 'buf' as it is not a Uint8Array"),
       );
     }
     const view = asBytes(buf);
-    checkIndex("offset", offset, view.length);
-    const err = this.#checkRead();
+    const err = checkIndex("offset", offset, view.length) ?? this.#checkRead();
     if (err) return Promise.reject(err);
     return this.#frame(this.#maxMessageSize, true, (frame) => {
       if (offset + frame.length > view.length) {
@@ -481,6 +534,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
       if (e instanceof EOFError) return done;
       throw e;
     };
+    const decode = this.#decode;
     const toResult = (f: Uint8Array): IteratorResult<unknown> => ({
       value: decode(f),
       done: false,
@@ -550,6 +604,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
         readable: this.#readable,
         writable: this.#writable,
         maxMessageSize: this.#maxMessageSize,
+        serializer: this.#serializer,
       },
       transfer: [port],
     };
@@ -564,8 +619,12 @@ registerReviver(TRANSFER_TAG, (data) => {
     readable: boolean;
     writable: boolean;
     maxMessageSize: number;
+    serializer: SerializerOptions | undefined;
   };
-  return create(new PortChannel(d.port, d.frames, d.eof), d);
+  return create(new PortChannel(d.port, d.frames, d.eof), {
+    ...d,
+    codec: codecFor(d.serializer),
+  });
 });
 
 /** Creates a connection over a channel (internal). */

@@ -12,18 +12,24 @@ import {
   parseAddress,
   type ParsedAddress,
 } from "./address.ts";
-import { handshake, keyBytes } from "./_auth.ts";
+import { keyBytes, serverHandshake } from "./_auth.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
 import { AuthenticationError } from "./errors.ts";
+import { type Codec, codecFor } from "./_serializer.ts";
+import type { SerializerOptions } from "./serializer.ts";
 
 /** Failed handshakes kept for accept() to report when nobody was waiting. */
 const MAX_QUEUED_FAILURES = 16;
-/** Handshakes that may run at once; more connections wait in the kernel backlog. */
-const MAX_HANDSHAKES = 128;
+/** Authenticated connections accepted ahead of accept() calls (then the backlog holds them). */
+const MAX_QUEUED = 128;
+/** Default cap on unauthenticated connections (a few hundred bytes each). */
+const MAX_STARTUPS = 8192;
+/** Milliseconds to wait before accepting again when out of file descriptors. */
+const EMFILE_PAUSE = 50;
 
 /** Options of {@linkcode Listener}. */
-export interface ListenerOptions {
+export interface ListenerOptions extends SerializerOptions {
   /**
    * Where to listen (any {@linkcode Address} form).
    *
@@ -58,6 +64,18 @@ export interface ListenerOptions {
   /** Serve TLS with this PEM certificate chain and key (for non-loopback use). */
   tls?: { cert: string; key: string };
   /**
+   * With an authkey: how many connections may be mid-handshake at once.
+   * Every connection is accepted at once (a crowd of silent peers never
+   * stalls accepting); past half of this number each new one closes a
+   * randomly chosen pending handshake with a probability that rises to 1 at
+   * the cap (OpenSSH's `MaxStartups` random early drop), so a legitimate
+   * client is never certainly refused. Each costs a few hundred bytes and a
+   * file descriptor.
+   *
+   * @default {8192}
+   */
+  maxStartups?: number;
+  /**
    * Listening on a non-loopback TCP address without an authkey lets anyone
    * who can reach it send messages; it is refused unless this is `true`.
    *
@@ -71,6 +89,20 @@ type Outcome = { conn: Connection } | { error: unknown };
 interface Waiter {
   resolve(c: Connection): void;
   reject(e: unknown): void;
+}
+
+function isOutOfFds(e: unknown): boolean {
+  const m = (e as Error)?.message ?? "";
+  return m.includes("os error 24") || m.includes("os error 23");
+}
+
+/** A Deno connection's peer address in {@linkcode Address} form. */
+function remoteOf(raw: Deno.Conn): Address {
+  const a = raw.remoteAddr as Deno.NetAddr | Deno.UnixAddr;
+  return a.transport === "unix" ? { path: (a as Deno.UnixAddr).path ?? "" } : {
+    hostname: (a as Deno.NetAddr).hostname,
+    port: (a as Deno.NetAddr).port,
+  };
 }
 
 /**
@@ -104,21 +136,33 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   #maxMessageSize: number | undefined;
   #handshakeTimeout: number;
   #isTcp: boolean;
+  #codec: Codec;
   #closed = false;
   #waiters: Waiter[] = [];
   #ready: Outcome[] = [];
   /** How many of `#ready` are failed handshakes. */
   #readyErrors = 0;
-  #handshaking = new Set<Connection>();
+  /** Connections mid-handshake, in a dense array for a random pick. */
+  #pending: Connection[] = [];
+  /** Index of each pending connection in `#pending`. */
+  #pendingAt = new Map<Connection, number>();
+  /** Pending connections with their deadline, oldest first (lazily pruned). */
+  #deadlines: { conn: Connection; at: number }[] = [];
+  #deadlinesHead = 0;
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why a pending connection was closed early: its deadline or a drop. */
+  #dropped = new Map<Connection, string>();
+  #maxStartups: number;
   #pumping = false;
+  #lastAccepted: Address | undefined;
 
   /**
    * Binds and listens, synchronously.
    *
    * @param options Where and how to listen.
-   * @throws {TypeError} If the address and family disagree, or a
+   * @throws {TypeError} If the address and family disagree, a
    * non-loopback TCP address is given without an authkey and without
-   * `allowUnauthenticated`.
+   * `allowUnauthenticated`, or `serializer` is unknown.
    */
   constructor(options: ListenerOptions = {}) {
     const {
@@ -128,7 +172,14 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       handshakeTimeout = 10_000,
       tls,
       allowUnauthenticated = false,
+      maxStartups = MAX_STARTUPS,
     } = options;
+    if (!(maxStartups >= 1)) {
+      throw new RangeError(
+        `Cannot listen as 'maxStartups' must be >= 1: current value is ${maxStartups}`,
+      );
+    }
+    this.#maxStartups = maxStartups;
     if (maxMessageSize !== undefined && !(maxMessageSize >= 0)) {
       throw new RangeError(
         `Cannot listen as 'maxMessageSize' must be >= 0: current value is ${maxMessageSize}`,
@@ -139,6 +190,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         `Cannot listen as 'handshakeTimeout' must be > 0: current value is ${handshakeTimeout}`,
       );
     }
+    this.#codec = codecFor(options, "listen");
     this.#authkey = authkey === undefined ? undefined : keyBytes(authkey);
     this.#maxMessageSize = maxMessageSize;
     this.#handshakeTimeout = handshakeTimeout;
@@ -227,6 +279,31 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   }
 
   /**
+   * The address of the peer of the last connection handed out (after its
+   * handshake), as CPython's `last_accepted`: `{ hostname, port }` for TCP,
+   * `{ path }` for Unix (usually an empty path: clients are unnamed);
+   * `undefined` before the first.
+   *
+   * @example Usage
+   * ```ts
+   * import { Client, Listener } from "@mproc/multiprocessing/connection";
+   *
+   * await using listener = new Listener();
+   * const [server, client] = await Promise.all([
+   *   listener.accept(),
+   *   Client(listener.address),
+   * ]);
+   * const peer = listener.lastAccepted as { hostname: string; port: number };
+   * console.assert(peer.hostname === "127.0.0.1" && peer.port > 0);
+   * server.close();
+   * client.close();
+   * ```
+   */
+  get lastAccepted(): Address | undefined {
+    return this.#lastAccepted;
+  }
+
+  /**
    * Waits for the next connection that passed the handshake.
    *
    * @example Usage
@@ -234,9 +311,10 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
    * import { Client, Listener } from "@mproc/multiprocessing/connection";
    *
    * await using listener = new Listener();
-   * const pending = listener.accept();
-   * const client = await Client(listener.address);
-   * const server = await pending;
+   * const [server, client] = await Promise.all([
+   *   listener.accept(),
+   *   Client(listener.address),
+   * ]);
    * server.close();
    * client.close();
    * ```
@@ -307,17 +385,18 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
 
   /**
    * Whether to accept another connection now: while someone waits in
-   * accept(), and — with an authkey — eagerly, so that every peer is
+   * accept(), and — with an authkey — always, so that every peer is
    * challenged as soon as it connects even while the application is busy
    * (a keyed client can then tell a keyless server by the missing
-   * challenge). Bounded by MAX_HANDSHAKES connections not yet accepted.
+   * challenge). Unauthenticated connections are bounded by random early
+   * drop (`#admit`), not by leaving peers in the backlog; only connections
+   * that passed the handshake and wait for accept() are capped (MAX_QUEUED).
    */
   #wanted(): boolean {
-    if (this.#closed || this.#handshaking.size >= MAX_HANDSHAKES) return false;
+    if (this.#closed) return false;
     if (this.#waiters.length > 0) return true;
-    const queued = this.#ready.length - this.#readyErrors;
     return this.#authkey !== undefined &&
-      queued + this.#handshaking.size < MAX_HANDSHAKES;
+      this.#ready.length - this.#readyErrors < MAX_QUEUED;
   }
 
   async #pump(): Promise<void> {
@@ -331,7 +410,18 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         try {
           raw = await this.#listener.accept();
         } catch (e) {
-          if (!this.#closed) this.#deliver({ error: e });
+          if (this.#closed) return;
+          if (this.#pending.length > 0 && isOutOfFds(e)) {
+            // Out of descriptors: make room at the expense of a random
+            // pending handshake, then go on accepting.
+            this.#drop(
+              this.#randomPending(),
+              "it was dropped to free a file descriptor (raise ulimit -n)",
+            );
+            await new Promise((r) => setTimeout(r, EMFILE_PAUSE));
+            continue;
+          }
+          this.#deliver({ error: e });
           return;
         }
         this.#start(raw);
@@ -353,35 +443,134 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         // TLS connections set it on the underlying socket themselves
       }
     }
+    const remote = remoteOf(raw);
     const init = this.#maxMessageSize === undefined
-      ? {}
-      : { maxMessageSize: this.#maxMessageSize };
+      ? { codec: this.#codec, remoteAddress: remote }
+      : {
+        maxMessageSize: this.#maxMessageSize,
+        codec: this.#codec,
+        remoteAddress: remote,
+      };
     const conn = createConnection(new SocketChannel(raw), init);
     if (!this.#authkey) {
+      this.#lastAccepted = remote;
       this.#deliver({ conn });
       return;
     }
     // An eager handshake (nobody waiting yet) must not keep the process alive.
     const socket = raw as Deno.Conn & { ref?(): void; unref?(): void };
     if (this.#waiters.length === 0) socket.unref?.();
-    this.#handshaking.add(conn);
-    handshake(conn, this.#authkey, "server", this.#handshakeTimeout).then(
+    this.#admit(conn);
+    serverHandshake(conn, this.#authkey).then(
       () => {
+        if (this.#closed || this.#dropped.has(conn)) {
+          conn.close();
+          return;
+        }
         socket.ref?.();
+        this.#lastAccepted = remote;
         this.#deliver({ conn });
       },
       (error) => {
         conn.close();
+        const why = this.#dropped.get(conn);
         this.#deliver({
-          error: error instanceof AuthenticationError
-            ? error
-            : new AuthenticationError(String(error), { cause: error }),
+          error: why === undefined ? error : new AuthenticationError(
+            `Cannot authenticate the peer ${JSON.stringify(remote)} as ${why}`,
+            { cause: error },
+          ),
         });
       },
     ).finally(() => {
-      this.#handshaking.delete(conn);
+      this.#forget(conn);
       this.#pump();
     });
+  }
+
+  /**
+   * Adds a connection to the pending handshakes. Past half of maxStartups,
+   * a random pending one (never the new one) is closed with a probability
+   * rising linearly to 1 at maxStartups: the count never exceeds the cap and
+   * a legitimate client that connects during a flood is closed only if
+   * picked at random while it is mid-handshake.
+   */
+  #admit(conn: Connection): void {
+    const n = this.#pending.length;
+    const full = this.#maxStartups;
+    const start = Math.floor(full / 2);
+    if (
+      n >= full || (n > start && Math.random() * (full - start) < n - start)
+    ) {
+      this.#drop(
+        this.#randomPending(),
+        "it was dropped: too many unauthenticated connections at once (maxStartups)",
+      );
+    }
+    this.#pendingAt.set(conn, this.#pending.length);
+    this.#pending.push(conn);
+    this.#deadlines.push({
+      conn,
+      at: performance.now() + this.#handshakeTimeout,
+    });
+    if (this.#sweepTimer === undefined) this.#arm(this.#handshakeTimeout);
+  }
+
+  #randomPending(): Connection {
+    return this.#pending[Math.floor(Math.random() * this.#pending.length)]!;
+  }
+
+  /** Closes a pending handshake early; its rejection says `why`. */
+  #drop(conn: Connection, why: string): void {
+    if (!this.#pendingAt.has(conn) || this.#dropped.has(conn)) return;
+    this.#dropped.set(conn, why);
+    conn.close();
+  }
+
+  /** Removes a finished handshake from the pending set (swap-remove). */
+  #forget(conn: Connection): void {
+    this.#dropped.delete(conn);
+    const i = this.#pendingAt.get(conn);
+    if (i === undefined) return;
+    this.#pendingAt.delete(conn);
+    const last = this.#pending.pop()!;
+    if (last !== conn) {
+      this.#pending[i] = last;
+      this.#pendingAt.set(last, i);
+    }
+  }
+
+  /** One timer for every pending handshake: they expire in the order they came. */
+  #arm(ms: number): void {
+    this.#sweepTimer = setTimeout(() => this.#sweep(), ms);
+    Deno.unrefTimer(this.#sweepTimer as unknown as number);
+  }
+
+  #sweep(): void {
+    this.#sweepTimer = undefined;
+    const now = performance.now();
+    const q = this.#deadlines;
+    let i = this.#deadlinesHead;
+    for (; i < q.length; i++) {
+      const { conn, at } = q[i]!;
+      if (!this.#pendingAt.has(conn)) continue;
+      if (at > now) break;
+      this.#drop(
+        conn,
+        `it did not complete the handshake within ${this.#handshakeTimeout} ms: raise 'handshakeTimeout' for slow peers`,
+      );
+    }
+    if (i >= q.length) {
+      q.length = 0;
+      this.#deadlinesHead = 0;
+    } else if (i > 1024 && i > q.length / 2) {
+      q.splice(0, i);
+      this.#deadlinesHead = 0;
+    } else {
+      this.#deadlinesHead = i;
+    }
+    if (q.length > this.#deadlinesHead) {
+      this.#arm(Math.max(1, q[this.#deadlinesHead]!.at - now));
+    }
   }
 
   /**
@@ -442,7 +631,10 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     );
     for (const w of this.#waiters.splice(0)) w.reject(err);
     for (const o of this.#ready.splice(0)) if ("conn" in o) o.conn.close();
-    for (const c of this.#handshaking) c.close();
+    clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    for (const c of this.#pending) c.close();
+    this.#deadlines.length = 0;
     this.#removeFiles();
   }
 

@@ -9,9 +9,12 @@
  * import { Client, Listener } from "@mproc/multiprocessing/connection";
  *
  * await using listener = new Listener({ authkey: "secret" });
- * const accepted = listener.accept();
- * await using client = await Client(listener.address, { authkey: "secret" });
- * await using server = await accepted;
+ * const [server, client] = await Promise.all([
+ *   listener.accept(),
+ *   Client(listener.address, { authkey: "secret" }),
+ * ]);
+ * await using _server = server;
+ * await using _client = client;
  * await client.send({ op: "upper", text: "hi" });
  * const msg = await server.recv<{ text: string }>();
  * await server.send(msg.text.toUpperCase());
@@ -43,5 +46,10 @@ export {
 } from "./errors.ts";
 export { Listener, type ListenerOptions } from "./listener.ts";
 export { Pipe } from "./pipe.ts";
+export type {
+  PickleOptions,
+  Serializer,
+  SerializerOptions,
+} from "./serializer.ts";
 export { wait } from "./wait.ts";
 export { TimeoutError } from "../errors.ts";

@@ -6,6 +6,8 @@
 
 import { type Connection, createConnection } from "./connection.ts";
 import { PortChannel } from "./_port_channel.ts";
+import { codecFor } from "./_serializer.ts";
+import type { SerializerOptions } from "./serializer.ts";
 
 /**
  * Returns a pair of connections joined to each other, over a
@@ -28,17 +30,26 @@ import { PortChannel } from "./_port_channel.ts";
  * ```
  *
  * @param duplex Whether both ends can send and receive.
+ * @param options How `send()`/`recv()` encode values (`serializer`).
  * @returns The two ends (`[reader, writer]` when not duplex).
+ * @throws {TypeError} If `serializer` is not `"msgpack"` or `"pickle"`.
  */
-export function Pipe(duplex = true): [Connection, Connection] {
+export function Pipe(
+  duplex = true,
+  options: SerializerOptions = {},
+): [Connection, Connection] {
+  const codec = codecFor(options, "make a Pipe");
+  const serializer = options.serializer === undefined
+    ? undefined
+    : { serializer: options.serializer, pickle: options.pickle };
   const { port1, port2 } = new MessageChannel();
   const a = createConnection(
     new PortChannel(port1),
-    duplex ? {} : { writable: false },
+    duplex ? { codec, serializer } : { writable: false, codec, serializer },
   );
   const b = createConnection(
     new PortChannel(port2),
-    duplex ? {} : { readable: false },
+    duplex ? { codec, serializer } : { readable: false, codec, serializer },
   );
   return [a, b];
 }

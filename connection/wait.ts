@@ -34,6 +34,11 @@ export function wait(
   objects: Connection[],
   timeout?: number,
 ): Promise<Connection[]> {
+  if (!Array.isArray(objects)) {
+    return Promise.reject(
+      new TypeError("Cannot wait as 'objects' is not an array of connections"),
+    );
+  }
   if (objects.some((c) => c.closed)) {
     return Promise.reject(
       new Deno.errors.BadResource("Cannot wait on a closed connection"),

@@ -10,11 +10,13 @@ const tasks = new URL("./demo_tasks.ts", import.meta.url);
 console.log("# 1. connection: Listener + Client with an authkey");
 {
   await using listener = new Listener({ authkey: "demo-secret" });
-  const accepted = listener.accept();
-  await using client = await Client(listener.address, {
-    authkey: "demo-secret",
-  });
-  await using server = await accepted;
+  // Accept and connect together: a failed handshake would reject both.
+  const [server, client] = await Promise.all([
+    listener.accept(),
+    Client(listener.address, { authkey: "demo-secret" }),
+  ]);
+  await using _server = server;
+  await using _client = client;
   const echo = (async () => {
     for await (const msg of server) await server.send({ echo: msg });
   })();

@@ -10,7 +10,7 @@ import {
   TRANSFER,
   type TransferHandle,
 } from "../_transfer.ts";
-import { decode, encode } from "../connection/_codec.ts";
+import { decode, encode } from "../_msgpack.ts";
 import {
   checkSignal,
   deadlineOf,

@@ -4,7 +4,7 @@
 // a view of the builder's buffer, handed over with it; once written, the
 // buffer comes back (`recycle`), so a steady stream of frames allocates none.
 
-import { encode } from "../../connection/_codec.ts";
+import { encode } from "../../_msgpack.ts";
 
 const RESERVE = 5;
 const INITIAL = 4096;

@@ -363,6 +363,11 @@ Deno.test("bad input: keyed client vs keyless listener fails fast on both sides 
       [clientErr, serverErr].map((p) => p.catch((e) => e)),
     );
     assert.ok(ce instanceof AuthenticationError, `client side: ${ce}`);
+    // The error says how long it waited, and which option sets that.
+    assert.match(
+      ce.message,
+      /sent no challenge within 2000 ms \(challengeTimeout\): does it use an authkey\?/,
+    );
     assert.ok(
       se instanceof AuthenticationError || se instanceof EOFError,
       `server side: ${se}`,

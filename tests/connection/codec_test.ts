@@ -1,7 +1,7 @@
-// The msgpack codec (connection/_codec.ts) alone and through send()/recv().
+// The msgpack codec (_msgpack.ts) alone and through send()/recv().
 
 import assert from "node:assert/strict";
-import { checkSerializable, decode, encode } from "../../connection/_codec.ts";
+import { checkSerializable, decode, encode } from "../../_msgpack.ts";
 import { Pipe } from "../../connection/mod.ts";
 import { connectedPair } from "./_helpers.ts";
 

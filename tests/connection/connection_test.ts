@@ -8,6 +8,7 @@ import {
   EOFError,
   Listener,
   Pipe,
+  wait,
 } from "../../connection/mod.ts";
 import {
   connectedPair,
@@ -357,49 +358,71 @@ Deno.test("connection: a socket Connection cannot be transferred to another thre
   assert.equal(await p.server.recv(), "still usable");
 });
 
-Deno.test("connection: bad arguments throw synchronously (style.md §8.5)", () => {
+Deno.test("connection: bad arguments reject, never throw synchronously, and send nothing", async () => {
   const [a, b] = Pipe();
-  /** Passes only if `fn` throws `cls` synchronously (a returned rejection fails). */
-  const throwsSync = (
+  /** Passes only if `fn` returns a promise rejecting with `cls` (a synchronous throw fails). */
+  const rejects = async (
     what: string,
-    fn: () => unknown,
+    fn: () => Promise<unknown>,
     cls: ErrorConstructor,
   ) => {
-    let r: unknown;
+    let p: Promise<unknown>;
     try {
-      r = fn();
+      p = fn();
     } catch (e) {
-      assert.ok(e instanceof cls, `${what}: ${e}`);
-      return;
+      assert.fail(`${what}: threw ${e} synchronously instead of rejecting`);
     }
-    if (r instanceof Promise) r.catch(() => {});
-    assert.fail(
-      `${what}: returned ${
-        r instanceof Promise ? "a promise" : String(r)
-      } instead of throwing ${cls.name}`,
-    );
+    assert.ok(p instanceof Promise, `${what}: returned no promise`);
+    const e = await rejection(p, 5000, what);
+    assert.ok(e instanceof cls, `${what}: ${e}`);
   };
   try {
     const buf = new Uint8Array(4);
-    throwsSync("sendBytes(buf, 5)", () => a.sendBytes(buf, 5), RangeError);
-    throwsSync(
+    await rejects("sendBytes(buf, 5)", () => a.sendBytes(buf, 5), RangeError);
+    await rejects(
       "sendBytes(buf, 0, 5)",
       () => a.sendBytes(buf, 0, 5),
       RangeError,
     );
-    throwsSync("sendBytes('x')", () => a.sendBytes("x" as never), TypeError);
-    throwsSync("recvBytes(-1)", () => a.recvBytes(-1), RangeError);
-    throwsSync(
+    await rejects(
+      "sendBytes(buf, 1.5)",
+      () => a.sendBytes(buf, 1.5),
+      RangeError,
+    );
+    await rejects("sendBytes('x')", () => a.sendBytes("x" as never), TypeError);
+    await rejects("recvBytes(-1)", () => a.recvBytes(-1), RangeError);
+    await rejects(
       "recvBytesInto(buf, 5)",
       () => a.recvBytesInto(buf, 5),
       RangeError,
     );
-    throwsSync("Client('nonsense')", () => Client("nonsense"), TypeError);
-    throwsSync(
+    await rejects(
+      "recvBytesInto('x')",
+      () => a.recvBytesInto("x" as never),
+      TypeError,
+    );
+    await rejects("send(() => 1)", () => a.send(() => 1), TypeError);
+    await rejects("Client('nonsense')", () => Client("nonsense"), TypeError);
+    await rejects(
       "Client(addr, {timeout: -1})",
       () => Client("127.0.0.1:1", { timeout: -1 }),
       RangeError,
     );
+    await rejects(
+      "Client(addr, {authkey: 1})",
+      () => Client("127.0.0.1:1", { authkey: 1 as never }),
+      TypeError,
+    );
+    await rejects(
+      "Client(addr, {family})",
+      () => Client("127.0.0.1:1", { family: "AF_UNIX" }),
+      TypeError,
+    );
+    await rejects("wait('x')", () => wait("x" as never), TypeError);
+    // Nothing was sent by the refused calls: the next message is the first.
+    await a.sendBytes(new Uint8Array([9]));
+    assert.deepEqual(await b.recvBytes(), new Uint8Array([9]));
+    assert.ok(!(await b.poll(0)));
   } finally {
     a.close();
     b.close();

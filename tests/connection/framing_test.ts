@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { Client, type Connection, Listener } from "../../connection/mod.ts";
-import { encode } from "../../connection/_codec.ts";
+import { encode } from "../../_msgpack.ts";
 import {
   closeQuietly,
   concat,

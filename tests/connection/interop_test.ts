@@ -23,6 +23,7 @@ import {
   pattern,
   rejection,
 } from "./_helpers.ts";
+import { PyPeer } from "../_py_peer.ts";
 
 const SCRIPT = new URL("../py/interop_peer.py", import.meta.url).pathname;
 const SIZES = [0, 16, 1 << 20];
@@ -35,85 +36,6 @@ const KEY = new Uint8Array([
   ...enc.encode("interop-key"),
 ]);
 const OTHER_KEY = enc.encode("not-the-same-key");
-
-/** A running interop_peer.py: JSON lines in, JSON lines out. */
-class PyPeer implements AsyncDisposable {
-  #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #lines: string[] = [];
-  #wake: (() => void) | null = null;
-  #ended = false;
-  #reading: Promise<void>;
-  #stderr: Promise<string>;
-
-  constructor(exe: string) {
-    const child = new Deno.Command(exe, {
-      args: ["-u", SCRIPT],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#child = child;
-    this.#writer = child.stdin.getWriter();
-    this.#stderr = new Response(child.stderr).text();
-    this.#reading = (async () => {
-      let buf = "";
-      for await (
-        const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-      ) {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          this.#lines.push(buf.slice(0, i));
-          buf = buf.slice(i + 1);
-        }
-        this.#wake?.();
-      }
-      this.#ended = true;
-      this.#wake?.();
-    })();
-  }
-
-  async send(cmd: Record<string, unknown>): Promise<void> {
-    await this.#writer.write(enc.encode(JSON.stringify(cmd) + "\n"));
-  }
-
-  /** The next JSON line (hang guard: 30 s — a 1 MiB echo in Python is quick). */
-  async next(): Promise<Record<string, unknown>> {
-    const t0 = Date.now();
-    while (this.#lines.length === 0) {
-      if (this.#ended) throw new Error(`python exited: ${await this.#stderr}`);
-      const left = 30_000 - (Date.now() - t0);
-      if (left <= 0) {
-        throw new Error("Hang guard: no answer from python in 30 s");
-      }
-      await deadline(
-        new Promise<void>((r) => (this.#wake = r)),
-        left,
-        "python answer",
-      )
-        .catch(() => {});
-    }
-    return JSON.parse(this.#lines.shift()!);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      await this.send({ op: "quit" });
-      await this.#writer.close();
-    } catch {
-      // already gone
-    }
-    const exited = await deadline(this.#child.status, 5000, "python exit")
-      .catch(() => null);
-    if (!exited) {
-      this.#child.kill("SIGKILL");
-      await this.#child.status;
-    }
-    await this.#reading.catch(() => {});
-    await this.#stderr.catch(() => "");
-  }
-}
 
 function reversed(b: Uint8Array): Uint8Array {
   return b.slice().reverse();
@@ -160,7 +82,7 @@ if (pythons.length === 0) {
 
 for (const py of pythons) {
   Deno.test(`interop[CPython ${py.version}]: Listener/Client both ways, TCP and Unix, with/without/wrong authkey, 0 B/16 B/1 MiB`, async (t) => {
-    await using peer = new PyPeer(py.exe);
+    await using peer = new PyPeer(py.exe, SCRIPT);
     await peer.send({ op: "version" });
     const { version } = await peer.next();
     if (py.version.match(/^\d+\.\d+\.\d+$/)) assert.equal(version, py.version);

@@ -9,6 +9,7 @@ import {
   type Connection,
   Listener,
   parseAddress,
+  Pipe,
 } from "../../connection/mod.ts";
 import {
   closeQuietly,
@@ -638,5 +639,47 @@ Deno.test("listener: allowUnauthenticated: true opts in to a keyless listener th
   } finally {
     s.close();
     c.close();
+  }
+});
+
+Deno.test("listener: lastAccepted and remoteAddress name the peer (CPython last_accepted), TCP", async () => {
+  await using listener = new Listener({ authkey: "k" });
+  assert.equal(listener.lastAccepted, undefined);
+  const [server, client] = await Promise.all([
+    listener.accept(),
+    Client(listener.address, { authkey: "k" }),
+  ]);
+  try {
+    const port = (listener.address as { port: number }).port;
+    // The client sees the listener's address; the listener sees the
+    // client's ephemeral port, as both lastAccepted and remoteAddress.
+    assert.deepEqual(client.remoteAddress, { hostname: "127.0.0.1", port });
+    const peer = server.remoteAddress as { hostname: string; port: number };
+    assert.equal(peer.hostname, "127.0.0.1");
+    assert.ok(peer.port > 0 && peer.port !== port);
+    assert.deepEqual(listener.lastAccepted, peer);
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
+Deno.test("listener: lastAccepted and remoteAddress over Unix; a Pipe end has none", async () => {
+  await using listener = new Listener({ family: "AF_UNIX" });
+  const [server, client] = await Promise.all([
+    listener.accept(),
+    Client(listener.address),
+  ]);
+  const [a, b] = Pipe();
+  try {
+    assert.deepEqual(client.remoteAddress, listener.address);
+    assert.deepEqual(server.remoteAddress, { path: "" });
+    assert.deepEqual(listener.lastAccepted, { path: "" });
+    assert.equal(a.remoteAddress, undefined);
+  } finally {
+    server.close();
+    client.close();
+    a.close();
+    b.close();
   }
 });

@@ -9,7 +9,7 @@ import type { ConnLike } from "../../manager/protocol/conn.ts";
 import { BUILTIN_SPECS } from "../../manager/types/_sync_registry.ts";
 import { type QueueProxy, SyncManager } from "../../manager/mod.ts";
 import { ManagerServer } from "../../manager/server/server.ts";
-import { decode } from "../../connection/_codec.ts";
+import { decode } from "../../_msgpack.ts";
 import { EOFError } from "../../connection/errors.ts";
 
 const WORKER = new URL("../fixtures/manager_worker.ts", import.meta.url);

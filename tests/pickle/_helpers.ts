@@ -106,3 +106,43 @@ export function assertExpect(
   }
   throw new Error(`unknown expect type ${e.t}`);
 }
+
+type Part = number | readonly number[] | Uint8Array;
+
+/** Concatenates bytes, byte arrays and Uint8Arrays. */
+export function raw(...parts: Part[]): Uint8Array {
+  let n = 0;
+  for (const x of parts) n += typeof x === "number" ? 1 : x.length;
+  const out = new Uint8Array(n);
+  let i = 0;
+  for (const x of parts) {
+    if (typeof x === "number") out[i++] = x;
+    else {
+      out.set(x, i);
+      i += x.length;
+    }
+  }
+  return out;
+}
+
+/** `PROTO 4` then `parts`. */
+export function p4(...parts: Part[]): Uint8Array {
+  return raw(0x80, 0x04, ...parts);
+}
+
+/** SHORT_BINUNICODE `s`. */
+export function sbu(s: string): number[] {
+  const b = new TextEncoder().encode(s);
+  return [0x8c, b.length, ...b];
+}
+
+export function u32le(n: number): number[] {
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+}
+
+export function u64le(n: bigint): number[] {
+  return Array.from(
+    { length: 8 },
+    (_, i) => Number((n >> BigInt(8 * i)) & 0xffn),
+  );
+}
