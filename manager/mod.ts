@@ -19,22 +19,27 @@
  * - `client/` — the client side: `BaseManager` / `SyncManager` / `Manager()`
  *   (`base_manager.ts`, `sync_manager.ts`), proxies (`proxy.ts`: `BaseProxy`,
  *   `Token`, `Remote<T>`; `sync_proxies.ts`: the typed proxies of the
- *   built-in types), one connection's request/reply bookkeeping
- *   (`_session.ts`) and the on-demand connection of transferred proxies
- *   (`_lazy_conn.ts`).
- * - `server/` — `ManagerServer` (`server.ts`: listeners, stats, close); the
- *   protocol-neutral core (`_core.ts`: registry, calls, connected peers)
- *   and the one table of objects owning every reference count
- *   (`_object_table.ts`); one "door" per wire protocol turning frames into
- *   core calls (`_msgpack_door.ts` — a second protocol is a file beside it);
- *   the Worker entry of `start()` (`_worker.ts`).
+ *   built-in types); internals: one connection's requests and replies
+ *   (`_session.ts`), the on-demand connection of transferred proxies
+ *   (`_lazy_conn.ts`), the refusal of values the server cannot hold
+ *   (`_check_args.ts`), the exit-time removal of a started server's socket
+ *   dir (`_exit_cleanup.ts`), permission errors naming every flag
+ *   (`_permissions.ts`).
+ * - `server/` — `ManagerServer` (`server.ts`: listener, stats, close); the
+ *   protocol-neutral core (`_core.ts`: registry, calls, connected peers,
+ *   `coreOf(server)`) and the one table of objects owning every reference
+ *   count (`_object_table.ts`); one "door" per wire protocol turning frames
+ *   into core calls (`_msgpack_door.ts`; a second protocol is a door beside
+ *   it, on the same core); the Worker entry of `start()` (`_worker.ts`).
  * - `types/` — the shared referents (`queue.ts`, `lock.ts`, `dict.ts`, …),
  *   the registry of types (`registry.ts`), blocking options (`options.ts`,
- *   checked by the leaf `_blocking.ts`), `Undoable`, and their internals
- *   (wait lists, caller context, the exposed lists of the built-in types).
+ *   checked by the leaf `_blocking.ts`), `Undoable` (`undoable.ts`), and
+ *   their internals (wait lists, the caller context, the exposed lists of
+ *   the built-in types, SyncManager's registry).
  * - `protocol/` — this package's msgpack wire: `PROTOCOL.md`, the message
- *   shapes (`_messages.ts`), batched frames (`_frame.ts`, `_outbox.ts`) and
- *   the connection interface (`conn.ts`).
+ *   shapes (`_messages.ts`), batched frames (`_frame.ts`, `_outbox.ts`), the
+ *   connection interface (`conn.ts`), codec error paths in the user's terms
+ *   (`_paths.ts`).
  * - `cli.ts` — a standalone server.
  *
  * @module

@@ -7,20 +7,33 @@ import { parseAddress } from "../../connection/address.ts";
 
 const DENIED = /^Requires (\w+) access/;
 
-/** The flags `start()` / `connect()` / `serve()` need for `address`. */
-export function flagsFor(
-  feature: "start" | "connect" | "serve",
+type Feature = "start" | "connect" | "serve";
+
+/** The flags a feature needs for `address`, and why. */
+function needs(
+  feature: Feature,
   address: Address | undefined,
-): string {
+): [flags: string, why: string] {
   const unix = address === undefined ||
     parseAddress(address).family === "AF_UNIX";
   if (feature === "start") {
     // The server Worker's module is read; a Unix socket is a file.
     return unix
-      ? "--allow-read --allow-write --allow-net"
-      : "--allow-read --allow-net";
+      ? [
+        "--allow-read --allow-write --allow-net",
+        "its server Worker's module is read, and it serves on a Unix socket in a private temp dir; with a TCP `address` it needs --allow-read --allow-net only",
+      ]
+      : [
+        "--allow-read --allow-net",
+        "its server Worker's module is read, and it listens on TCP",
+      ];
   }
-  return unix ? "--allow-read --allow-write --allow-net" : "--allow-net";
+  return unix
+    ? [
+      "--allow-read --allow-write --allow-net",
+      "a Unix socket is reached through its path (read, write) and the network permission",
+    ]
+    : ["--allow-net", "TCP needs the network permission"];
 }
 
 /** True for Deno's refusal of a permission (also when it crossed a Worker as name + message). */
@@ -38,11 +51,12 @@ export function isDenied(e: unknown): e is Error {
 export function explainDenied(
   e: unknown,
   what: string,
-  flags: string,
-  why: string,
+  feature: Feature,
+  address: Address | undefined,
 ): unknown {
   if (!isDenied(e)) return e;
   const kind = DENIED.exec(e.message)![1];
+  const [flags, why] = needs(feature, address);
   return new Deno.errors.NotCapable(
     `Cannot ${what} as Deno denied ${kind} access: run with ${flags} (${why}). ${e.message}`,
     { cause: e },

@@ -105,6 +105,14 @@ export class Session {
     return this.#hello;
   }
 
+  /**
+   * Takes `epoch` as the server's before its hello arrives (the starter of
+   * a server learns it first); a hello with another epoch closes the session.
+   */
+  assumeEpoch(epoch: string): void {
+    this.#epoch ??= epoch;
+  }
+
   /** The server's epoch, once hello has arrived. */
   get epoch(): string | undefined {
     return this.#epoch;
@@ -147,6 +155,14 @@ export class Session {
     if (id === 0) {
       if (msg[1] === "hello" && this.#helloSettle) {
         const h = msg[2] as Hello;
+        if (this.#epoch !== undefined && h.epoch !== this.#epoch) {
+          const e = new Error(
+            `Cannot use the manager at ${this.#describe} as it runs epoch ${
+              String(h.epoch)
+            }, not the epoch ${this.#epoch} it announced`,
+          );
+          return this.#fail(e, e);
+        }
         this.#epoch = h.epoch;
         this.#helloSettle.resolve(h);
         this.#helloSettle = undefined;

@@ -28,7 +28,7 @@ import type { ConnLike } from "../protocol/conn.ts";
 import type { WorkerReply, WorkerStart } from "../server/_worker.ts";
 import { checkArgs } from "./_check_args.ts";
 import { removeAtExit } from "./_exit_cleanup.ts";
-import { explainDenied, flagsFor } from "./_permissions.ts";
+import { explainDenied } from "./_permissions.ts";
 import { Session } from "./_session.ts";
 import {
   bindSession,
@@ -146,6 +146,20 @@ function toKey(
   throw new TypeError(
     `Cannot use the authkey as it must be a Uint8Array or a string: received ${typeof authkey}`,
   );
+}
+
+/** The address and key of `connect()` / `serve()` options. */
+function readAddress(
+  options: { address: Address; authkey?: Uint8Array | string },
+  what: "connect" | "serve",
+): { address: Address; authkey: Uint8Array | undefined } {
+  if (
+    options === null || typeof options !== "object" ||
+    options.address === undefined
+  ) {
+    throw new TypeError(`Cannot ${what} as no address was given`);
+  }
+  return { address: options.address, authkey: toKey(options.authkey) };
 }
 
 function isToken(t: unknown): t is Token {
@@ -308,14 +322,7 @@ export class BaseManager implements AsyncDisposable {
         module: module === undefined ? undefined : String(module),
         python,
       }).catch((e) => {
-        throw explainDenied(
-          e,
-          "start the manager",
-          flagsFor("start", address),
-          address === undefined
-            ? "its server Worker's module is read, and it serves on a Unix socket in a private temp dir; with a TCP `address` it needs --allow-read --allow-net only"
-            : "its server Worker's module is read, and it listens on TCP",
-        );
+        throw explainDenied(e, "start the manager", "start", address);
       });
     } catch (e) {
       return Promise.reject(e);
@@ -389,7 +396,7 @@ export class BaseManager implements AsyncDisposable {
     worker.on("error", () => link.close());
     worker.on("exit", () => link.close());
     try {
-      await m.#attach(link, reply.address, start.authkey);
+      await m.#attach(link, reply.address, start.authkey, reply.epoch);
     } catch (e) {
       await m.shutdown().catch(() => {});
       throw e;
@@ -421,14 +428,7 @@ export class BaseManager implements AsyncDisposable {
     options: ConnectOptions,
   ): Promise<InstanceType<T>> {
     try {
-      if (
-        options === null || typeof options !== "object" ||
-        options.address === undefined
-      ) {
-        throw new TypeError("Cannot connect as no address was given");
-      }
-      const authkey = toKey(options.authkey);
-      const address = options.address;
+      const { address, authkey } = readAddress(options, "connect");
       const m = new this() as InstanceType<T>;
       if (options.protocol === "cpython") {
         if (!authkey || authkey.length === 0) {
@@ -454,8 +454,8 @@ export class BaseManager implements AsyncDisposable {
         throw explainDenied(
           e,
           `connect to the manager at ${formatAddress(address)}`,
-          flagsFor("connect", address),
-          "a TCP manager needs --allow-net; a Unix socket one also read and write access to its path",
+          "connect",
+          address,
         );
       });
     } catch (e) {
@@ -483,14 +483,7 @@ export class BaseManager implements AsyncDisposable {
    */
   static serve(options: ServeOptions): Promise<ManagerServer> {
     try {
-      if (
-        options === null || typeof options !== "object" ||
-        options.address === undefined
-      ) {
-        throw new TypeError("Cannot serve as no address was given");
-      }
-      const authkey = toKey(options.authkey);
-      const address = options.address;
+      const { address, authkey } = readAddress(options, "serve");
       try {
         return Promise.resolve(ManagerServer.listen(registryOf(this), {
           address,
@@ -502,8 +495,8 @@ export class BaseManager implements AsyncDisposable {
         throw explainDenied(
           e,
           `serve on ${formatAddress(address)}`,
-          flagsFor("serve", address),
-          "a TCP server needs --allow-net; a Unix socket one also read and write access to its path",
+          "serve",
+          address,
         );
       }
     } catch (e) {
@@ -526,13 +519,17 @@ export class BaseManager implements AsyncDisposable {
     conn: ConnLike,
     address: Address,
     authkey: Uint8Array | undefined,
+    epoch?: string,
   ): Promise<void> {
     const session = new Session(conn, formatAddress(address));
     session.address = address;
     session.authkey = authkey;
     bindSession(session);
     try {
-      await session.hello;
+      // The server Worker told its epoch already: its hello (read with the
+      // first reply) confirms it, no need to wait a round trip for it.
+      if (epoch !== undefined) session.assumeEpoch(epoch);
+      else await session.hello;
     } catch (e) {
       session.close();
       // A keyless client learns at its first read that the server wants a key.

@@ -1,8 +1,11 @@
 // What every protocol door of a server shares: the registry of types, the
-// object table with its reference counts, and the calls themselves (find
-// the object, check the method is exposed, run it attributed to its
-// caller, create objects). A door (`_msgpack_door.ts` for this package's
-// protocol) turns frames into these calls and their results into replies.
+// object table with its reference counts, the connected peers, and the calls
+// themselves (find the object, check the method is exposed, run it
+// attributed to its caller, create objects). A door (`_msgpack_door.ts` for
+// this package's protocol) turns frames into these calls and their results
+// into replies; a door for another protocol serves on the same core
+// (`coreOf(server)`), with its own listener, so its clients share the
+// objects and reference counts of every other client.
 
 import type { ObjectId, ObjectRef } from "../protocol/_messages.ts";
 import { type Caller, runAs, swapCaller } from "../types/_caller.ts";
@@ -20,6 +23,27 @@ export interface Peer {
   drain(ms: number): Promise<void>;
   /** Disconnects it. */
   close(): void;
+}
+
+/** What a door asks of its server beyond the core. */
+export interface DoorHost {
+  /** The server's statistics (the `stats` request). */
+  stats(): unknown;
+  /** Closes the server (the `shutdown` request). */
+  close(): Promise<void>;
+}
+
+/** The core of each server, for doors of other protocols to serve on. */
+const cores = new WeakMap<object, ServerCore>();
+
+/** The core of `server` (a `ManagerServer`); undefined for anything else. */
+export function coreOf(server: object): ServerCore | undefined {
+  return cores.get(server);
+}
+
+/** Records `core` as the core of `server` (done by `ManagerServer`). */
+export function setCore(server: object, core: ServerCore): void {
+  cores.set(server, core);
 }
 
 /** The result of a method call, before it becomes a reply. */

@@ -11,21 +11,18 @@ import type { ConnLike } from "../protocol/conn.ts";
 import { type ObjectRef, PROTOCOL_VERSION } from "../protocol/_messages.ts";
 import { Caller } from "../types/_caller.ts";
 import { Undoable } from "../types/undoable.ts";
-import { isPromiseLike, type Peer, type ServerCore } from "./_core.ts";
+import {
+  type DoorHost,
+  isPromiseLike,
+  type Peer,
+  type ServerCore,
+} from "./_core.ts";
 import { type Holder, newHolder } from "./_object_table.ts";
 
 const ERR_NOT_ARRAY: ErrorWire = {
   name: "TypeError",
   message: "Cannot handle the frame as it is not an array of messages",
 };
-
-/** What the door asks of the server beyond the core. */
-export interface DoorHost {
-  /** The server's statistics (the `stats` request). */
-  stats(): unknown;
-  /** Closes the server (the `shutdown` request). */
-  close(): Promise<void>;
-}
 
 /** One msgpack client connection. */
 class MsgpackPeer implements Peer {

@@ -10,7 +10,7 @@ import type { Address } from "../../connection/address.ts";
 import { Listener } from "../../connection/listener.ts";
 import type { ConnLike } from "../protocol/conn.ts";
 import type { TypeSpec } from "../types/registry.ts";
-import { ServerCore } from "./_core.ts";
+import { ServerCore, setCore } from "./_core.ts";
 import { serveMsgpack } from "./_msgpack_door.ts";
 import { coreHost, CPythonDoor } from "./_cpython_door.ts";
 
@@ -106,6 +106,7 @@ export class ManagerServer implements AsyncDisposable {
    */
   constructor(registry: Map<string, TypeSpec>) {
     this.#core = new ServerCore(registry);
+    setCore(this, this.#core);
     this.closed = new Promise((r) => (this.#resolveClosed = r));
   }
 

@@ -148,12 +148,7 @@ export class SharedDict {
         );
       }
       from.set(name, k);
-      Object.defineProperty(out, name, {
-        value: v,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
+      out[name] = v;
     }
     return out;
   }

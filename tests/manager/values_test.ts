@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { Pipe } from "../../connection/mod.ts";
 import { RemoteError } from "../../errors.ts";
 import { SyncManager } from "../../manager/mod.ts";
-import { SharedDict } from "../../manager/types/dict.ts";
 
 Deno.test("dict: 1 and '1' are two keys in every view; toObject() refuses to merge them", async () => {
   await using m = await SyncManager.start();
@@ -36,15 +35,6 @@ Deno.test("dict: 1 and '1' are two keys in every view; toObject() refuses to mer
   await d.set(true, "t");
   await d.set(null, "n");
   assert.deepEqual(await d.keys(), ["1", true, null]);
-});
-
-Deno.test("SharedDict.toObject(): a '__proto__' key is an own entry, not the prototype", () => {
-  const d = new SharedDict();
-  d.set("__proto__", 5);
-  const o = d.toObject();
-  assert.equal(Object.getPrototypeOf(o), Object.prototype);
-  assert.ok(Object.hasOwn(o, "__proto__"));
-  assert.equal(o["__proto__"], 5);
 });
 
 Deno.test("a Pipe() end stored in a dict, list or queue is refused with a TypeError naming it; nothing is stored", async () => {
