@@ -55,7 +55,7 @@ export interface HostEntry {
 }
 
 /** What the door needs from its `ManagerServer`. */
-export interface DoorHost {
+export interface PyHost {
   /** The registered types, by typeid. */
   spec(typeid: string): TypeSpec | undefined;
   /** True for SyncManager's own registration of this typeid. */
@@ -81,7 +81,7 @@ export interface DoorHost {
  * (their incref/decref come on throwaway connections), so they all belong
  * to one holder of the door.
  */
-export function coreHost(core: ServerCore, shutdown: () => void): DoorHost {
+export function coreHost(core: ServerCore, shutdown: () => void): PyHost {
   const holder = newHolder();
   const lookup = (id: number): SharedEntry | undefined => {
     try {
@@ -176,7 +176,7 @@ const storedRefs = new FinalizationRegistry<() => void>((release) => release());
 
 /** The CPython listener of one manager server. */
 export class CPythonDoor {
-  readonly #host: DoorHost;
+  readonly #host: PyHost;
   readonly #listener: Listener;
   readonly #advertised: unknown;
   readonly #dumps: (value: unknown) => Uint8Array;
@@ -185,7 +185,7 @@ export class CPythonDoor {
   #closed = false;
 
   /** Starts listening on `options.address`. */
-  constructor(host: DoorHost, options: DoorOptions) {
+  constructor(host: PyHost, options: DoorOptions) {
     this.#host = host;
     this.#listener = new Listener({
       address: options.address,
