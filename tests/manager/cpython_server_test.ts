@@ -60,6 +60,7 @@ for (const py of pythons) {
       "nested_proxies",
       "get_queue",
       "not_exposed",
+      "control_calls",
     ]);
     // The queue fed from Python is drained from Deno.
     await using m = await PyManager.connect({

@@ -323,6 +323,15 @@ def scenario_types(m, address, key):
     except managers.RemoteError as e:
         assert "not in exposed" in str(e)
     ok("not_exposed")
+
+    # The other control calls: number_of_objects, debug_info, get_methods
+    # (an AutoProxy without exposed asks for it with a pickled Token).
+    assert m._number_of_objects() >= 1
+    assert "refcount=" in m._debug_info()
+    auto = managers.AutoProxy(q._token, "pickle", manager=m, authkey=key)
+    auto.put("auto")
+    assert auto.get() == "auto"
+    ok("control_calls")
     return True
 
 
