@@ -89,7 +89,12 @@ Deno.test("the server profile refuses globals outside CPython's manager names, n
   const call = unhex(
     "8004953500000000000000284e8c06637265617465948c046c697374948c05706f736978948c0673797374656d9493948c026964948594529486947d9474942e",
   );
-  assert.throws(() => loadsMessage(call), /posix\.system is not allowed/);
+  assert.throws(
+    () => loadsMessage(call),
+    (e) =>
+      e instanceof UnpicklingError &&
+      /posix\.system is not allowed/.test(e.message),
+  );
   // An exception class is data a client reads, never what a server reads.
   const keyError = unhex(
     "80049521000000000000008c086275696c74696e73948c084b65794572726f729493948c017894859452942e",
