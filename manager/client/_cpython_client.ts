@@ -382,7 +382,48 @@ export class CPythonClient {
       throw e;
     }
     this.#give(conn, true);
-    return this.#settle(reply);
+    return this.#adopt(this.#settle(reply));
+  }
+
+  /**
+   * Proxies inside a value (`RebuildProxy` of this server's objects) become
+   * our proxies, each holding its own reference (`incref`, as CPython's
+   * `RebuildProxy` does); proxies of other servers stay inert data.
+   */
+  async #adopt(value: unknown): Promise<unknown> {
+    const refs = new Map<PyProxyRef, unknown>();
+    const find = (v: unknown, depth: number): unknown => {
+      if (v instanceof PyProxyRef && this.#ours(v.token)) refs.set(v, v);
+      else if (depth < 512) mapItems(v, (x) => find(x, depth + 1));
+      return v;
+    };
+    find(value, 0);
+    if (refs.size === 0) return value;
+    for (const ref of refs.keys()) {
+      const { typeid, id } = ref.token;
+      await this.#control("incref", [id]);
+      const exposed = ref.exposed ?? await this.#control("get_methods", [
+        clientCodec.mint(new PyToken(typeid, this.pyAddress, id)),
+      ]) as string[];
+      refs.set(ref, this.#proxy(typeid, id, exposed));
+    }
+    const swap = (v: unknown, depth: number): unknown =>
+      v instanceof PyProxyRef
+        ? refs.get(v) ?? v
+        : depth < 512
+        ? mapItems(v, (x) => swap(x, depth + 1))
+        : v;
+    return swap(value, 0);
+  }
+
+  /** True when a token names this server (same port, or same path). */
+  #ours(token: PyToken): boolean {
+    const a = token.address;
+    const ours = this.pyAddress;
+    if (!HEX.test(token.id)) return false;
+    return typeof ours === "string"
+      ? a === ours
+      : Array.isArray(a) && a[1] === (ours as unknown[])[1];
   }
 
   #proxy(typeid: string, ident: string, exposed: readonly string[]): unknown {

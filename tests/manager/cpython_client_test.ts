@@ -192,6 +192,21 @@ for (const py of pythons) {
     );
 
     await t.step(
+      "a proxy stored on the server comes back as a proxy",
+      async () => {
+        const q = await m.Queue();
+        const d = await m.dict();
+        await d.set("q", q);
+        const back = await d.get("q") as QueueProxy;
+        assert.notEqual(back, q);
+        await back.put("via the dict");
+        assert.equal(await q.get({ timeout: 5000 }), "via the dict");
+        await d.clear();
+        for (const x of [q, d, back]) await x[Symbol.asyncDispose]();
+      },
+    );
+
+    await t.step(
       "decref on dispose: the server holds nothing more",
       async () => {
         assert.equal(await stats.objects(), 0);
