@@ -140,6 +140,9 @@ const CONTROL = new Set([
   "decref",
 ]);
 
+/** How long an authenticated connection may take to send its first request. */
+const FIRST_REQUEST_MS = 10_000;
+
 const FALLBACKS = new Set(["__str__", "__repr__", "#GETVALUE"]);
 
 /** A failure of the server itself (CPython's `#TRACEBACK` kind). */
@@ -270,10 +273,15 @@ export class CPythonDoor {
 
   async #serve(conn: Connection): Promise<void> {
     let bytes: Uint8Array;
+    // A CPython client sends its request right after the handshake: one
+    // that stays silent is dropped, so a crowd of them holds nothing.
+    const silent = setTimeout(() => conn.close(), FIRST_REQUEST_MS);
     try {
       bytes = await conn.recvBytes();
     } catch {
       return;
+    } finally {
+      clearTimeout(silent);
     }
     let req: [unknown, string, unknown[], Kwds];
     try {
