@@ -382,7 +382,10 @@ export class CPythonClient {
       throw e;
     }
     this.#give(conn, true);
-    return this.#adopt(this.#settle(reply));
+    const value = this.#settle(reply);
+    return value !== null && typeof value === "object"
+      ? this.#adopt(value)
+      : value;
   }
 
   /**
