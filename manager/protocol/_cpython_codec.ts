@@ -377,6 +377,7 @@ const SERVER_WRITES = new Set([
   "array.array",
   "_queue.Empty",
   "queue.Full",
+  "queue.ShutDown",
   "threading.BrokenBarrierError",
   ...BUILTIN_EXCEPTIONS.map((n) => `builtins.${n}`),
 ]);

@@ -77,6 +77,8 @@ function pyException(e: unknown): PyException {
   }
   const err = e instanceof Error ? e : new Error(String(e));
   switch (err.name) {
+    case "ShutDown":
+      return new PyException("queue.ShutDown");
     case "KeyError":
     case "IndexError":
     case "ValueError":
@@ -122,7 +124,12 @@ function queueTimeout(block: unknown, timeout: unknown): number | undefined {
 }
 
 const QUEUE: PyType = {
-  exposed: QUEUE_EXPOSED,
+  // 3.13's list (with `shutdown`); 3.11/3.12 clients just get one more method.
+  exposed: [
+    ...QUEUE_EXPOSED.slice(0, 8),
+    "shutdown",
+    ...QUEUE_EXPOSED.slice(8),
+  ],
   methods: {
     empty: (q: SharedQueue, a, k) => (bind("empty", a, k, []), q.empty()),
     full: (q: SharedQueue, a, k) => (bind("full", a, k, []), q.full()),
@@ -168,6 +175,10 @@ const QUEUE: PyType = {
       }
     },
     join: (q: SharedQueue, a, k) => (bind("join", a, k, []), q.join()),
+    shutdown: (q: SharedQueue, a, k) => {
+      const [immediate] = bind("shutdown", a, k, [["immediate", false]]);
+      return q.shutdown(truthy(immediate));
+    },
   },
   repr: () => "<queue.Queue object>",
 };

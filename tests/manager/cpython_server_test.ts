@@ -45,6 +45,7 @@ for (const py of pythons) {
     assert.deepEqual(checks(r.oks), [
       "queue",
       "queue_blocking_get",
+      "queue_shutdown",
       "joinable_queue",
       "event",
       "lock",

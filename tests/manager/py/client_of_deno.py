@@ -105,6 +105,40 @@ def scenario_types(m, address, key):
     del q2
     ok("queue_blocking_get")
 
+    # 3.13's Queue.shutdown (exposed to every version, as CPython 3.13's list).
+    sq = m.Queue()
+    assert callable(getattr(sq, "shutdown", None))
+    if sys.version_info >= (3, 13):
+        sq.put(1)
+        blocked = m.Queue()
+        woke = []
+
+        def wait_shutdown():
+            try:
+                blocked.get(timeout=30)
+            except queue.ShutDown:
+                woke.append("ShutDown")
+
+        th = threading.Thread(target=wait_shutdown)
+        th.start()
+        time.sleep(0.05)
+        blocked.shutdown()
+        th.join(30)
+        assert woke == ["ShutDown"], woke
+        sq.shutdown()
+        try:
+            sq.put(2)
+            raise AssertionError("no ShutDown")
+        except queue.ShutDown:
+            pass
+        assert sq.get() == 1
+        try:
+            sq.get()
+            raise AssertionError("no ShutDown")
+        except queue.ShutDown:
+            pass
+    ok("queue_shutdown")
+
     jq = m.JoinableQueue()
     jq.put("job")
     assert jq.get() == "job"
