@@ -69,7 +69,13 @@ for (const py of pythons) {
       authkey: KEY,
     });
     const q = await m.create<SharedQueue>("get_queue");
-    assert.deepEqual(await q.get({ timeout: 10_000 }), "from python");
+    // A dict put by Python, read by a msgpack client: a plain object.
+    assert.deepEqual(await q.get({ timeout: 10_000 }), {
+      from: "python",
+      t: [1, 2.5],
+      b: new Uint8Array([0x78, 0x79]),
+      n: null,
+    });
   });
 }
 
@@ -155,6 +161,7 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
     authkey: KEY,
   });
   const q = await m.create<SharedQueue>("get_queue");
+  const before = await m.stats();
   const r = await runPy(py, "client_of_deno.py", [
     host,
     port,
@@ -163,6 +170,9 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
     "50",
   ]);
   assert.deepEqual(r.code, 0, r.stderr);
+  // The Python client's references (create, incref, decref on throwaway
+  // connections, decref at its exit) are all given back.
+  assert.deepEqual((await m.stats()).refcounts, before.refcounts);
   const got: unknown[] = [];
   for (let i = 0; i < 50; i++) got.push(await q.get({ timeout: 10_000 }));
   assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i));

@@ -347,7 +347,7 @@ def scenario_types(m, address, key):
 
     # Custom typeids served by the Deno side (the docs' remote pattern).
     sq = m.get_queue()
-    sq.put("from python")
+    sq.put({"from": "python", "t": (1, 2.5), "b": b"xy", "n": None})
     ok("get_queue")
 
     # A proxy method not exposed is refused before or at the server.
