@@ -20,7 +20,7 @@
  */
 
 import { type QueueProxy, SyncManager } from "../manager/mod.ts";
-import { type BenchRow, cpython } from "./_common.ts";
+import { type BenchRow, cpython, reportRows } from "./_common.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 0.5);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -150,24 +150,4 @@ const rows: BenchRow[] = [
   },
 ];
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-console.log(
-  "| figure | unit | ours | anchor | anchor value | ratio | target |",
-);
-console.log("|---|---|---:|---|---:|---:|---|");
-for (const r of rows) {
-  console.log(
-    `| ${r.name} | ${r.unit} | ${fmt(r.ours)} | ${r.anchor} | ${
-      fmt(r.anchorValue)
-    } | ${r.ratio.toFixed(2)}x | ${r.target} |`,
-  );
-}
-const results = new URL("./results/", import.meta.url);
-await Deno.mkdir(results, { recursive: true });
-await Deno.writeTextFile(
-  new URL("cpython_manager.json", results),
-  JSON.stringify(rows, null, 2) + "\n",
-);
-console.log("\nWrote bench/results/cpython_manager.json");
+await reportRows("cpython_manager", rows);
