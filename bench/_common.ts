@@ -37,6 +37,58 @@ export async function cpython(version = "3.11.7"): Promise<string> {
   return "python3";
 }
 
+/** The median of `xs`. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * A table row from interleaved runs: the medians of each side, and the
+ * median of the run-by-run ratios (paired, so common load drift cancels).
+ */
+export function row(
+  name: string,
+  unit: string,
+  ours: number[],
+  anchor: string,
+  anchorRuns: number[],
+  min: number | null,
+): BenchRow {
+  return {
+    name,
+    unit,
+    ours: median(ours),
+    anchor,
+    anchorValue: median(anchorRuns),
+    ratio: median(ours.map((x, i) => x / anchorRuns[i]!)),
+    target: min === null ? "info" : `>= ${min}x`,
+  };
+}
+
+/**
+ * Pins this process (all its threads, and so the Worker and the CPython
+ * peers it starts) to CPU 0, unless BENCH_PIN=0. On this 2-vCPU VM a
+ * cross-CPU wake-up costs more than a whole round trip, and whether the two
+ * ends land on one CPU or two changes round trips/s by 2-3x from run to run;
+ * on one CPU the figures measure the CPU cost of each side and repeat.
+ */
+export async function pin(): Promise<string> {
+  if (Deno.env.get("BENCH_PIN") === "0") return "not pinned";
+  try {
+    const out = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", "0", String(Deno.pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (out.success) return "pinned to CPU 0";
+  } catch {
+    // no taskset
+  }
+  return "not pinned (taskset failed)";
+}
+
 /**
  * Prints `rows` as a Markdown table (numbers with `fmt`) and writes them to
  * bench/results/<area>.json.

@@ -21,14 +21,15 @@
  * Run: `deno run -A --unstable-worker-options bench/connection_bench.ts`
  * (env: `BENCH_SECONDS` per run, default 1; `BENCH_RUNS`, default 3;
  * `BENCH_ONLY` a comma-separated list of figure keys: rtt-tcp, rtt-unix,
- * rtt-obj, pipelined, bulk, handshake). Writes bench/results/connection.json.
+ * rtt-obj, pipelined, awaited, bulk, handshake-tcp, handshake-unix;
+ * handshake = both). Writes bench/results/connection.json.
  *
  * @module
  */
 
 import process from "node:process";
 import { Client, EOFError, Listener } from "../connection/mod.ts";
-import { type BenchRow, cpython } from "./_common.ts";
+import { type BenchRow, cpython, median, pin, row } from "./_common.ts";
 
 const PEER_NAME = "connection-bench-peer";
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 1);
@@ -48,7 +49,13 @@ const WINDOW_BULK = 4;
 
 type Kind = "ours" | "raw";
 type Transport = "tcp" | "unix";
-type Role = "echo-bytes" | "echo-obj" | "sink-bytes" | "sink-iter" | "accept";
+type Role =
+  | "echo-bytes"
+  | "echo-obj"
+  | "sink-bytes"
+  | "sink-into"
+  | "sink-iter"
+  | "accept";
 
 interface PeerCommand {
   id: number;
@@ -250,6 +257,15 @@ async function serveOurs(
           for (let i = 0; i < n; i++) await c.recvBytes();
           await c.sendBytes(OK);
         }
+      case "sink-into": {
+        // Receives into one buffer (recvBytesInto): no allocation per message.
+        const buf = new Uint8Array(64 * 1024);
+        for (;;) {
+          const n = parseCount(buf.subarray(0, await c.recvBytesInto(buf)));
+          for (let i = 0; i < n; i++) await c.recvBytesInto(buf);
+          await c.sendBytes(OK);
+        }
+      }
       case "sink-iter": {
         let left = 0;
         for await (const v of c) {
@@ -516,6 +532,31 @@ function batchSubject(
   };
 }
 
+/**
+ * A batch against a sink: sends the count `n` as a message, runs `body(n)`
+ * (the n messages), then waits for the sink's ack.
+ */
+function countedBatch(
+  sendCount: (count: Uint8Array) => Promise<unknown>,
+  body: (n: number) => Promise<void>,
+  ack: () => Promise<unknown>,
+  firstN: number,
+  perItem: number,
+  close: () => void,
+): Subject {
+  const enc = new TextEncoder();
+  return batchSubject(
+    async (n) => {
+      await sendCount(enc.encode(String(n)));
+      await body(n);
+      await ack();
+    },
+    firstN,
+    perItem,
+    close,
+  );
+}
+
 /** Fires `n` sends, `window` at a time without awaiting, two windows in flight. */
 async function fire(
   n: number,
@@ -559,16 +600,51 @@ async function oursPipelined(peer: Peer, iter: boolean): Promise<Subject> {
 async function rawPipelined(peer: Peer): Promise<Subject> {
   const addr = await peer.start("raw", "tcp", "sink-bytes");
   const c = new RawConn(await rawConnect(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
+  return countedBatch(
+    (b) => c.writeFrame(b),
     async (n) => {
-      await c.writeFrame(enc.encode(String(n)));
       for (let i = 0; i < n; i += WINDOW_SMALL) {
         await c.writeCoalesced(MSG16, Math.min(WINDOW_SMALL, n - i));
       }
-      await c.readFrame();
     },
+    () => c.readFrame(),
     20_000,
+    1,
+    () => c.close(),
+  );
+}
+
+/**
+ * `await conn.sendBytes(m)` in a loop: the natural sender. The sink takes
+ * each message with recvBytesInto (no allocation per message), so that on
+ * the one pinned CPU the figure measures the sender.
+ */
+async function oursAwaited(peer: Peer): Promise<Subject> {
+  const addr = await peer.start("ours", "tcp", "sink-into");
+  const c = await Client(ourAddress(addr));
+  return countedBatch(
+    (b) => c.sendBytes(b),
+    async (n) => {
+      for (let i = 0; i < n; i++) await c.sendBytes(MSG16);
+    },
+    () => c.recvBytes(),
+    20_000,
+    1,
+    () => c.close(),
+  );
+}
+
+/** Raw Deno with an awaited write per frame: the runtime's awaited sender. */
+async function rawAwaited(peer: Peer): Promise<Subject> {
+  const addr = await peer.start("raw", "tcp", "sink-bytes");
+  const c = new RawConn(await rawConnect(addr));
+  return countedBatch(
+    (b) => c.writeFrame(b),
+    async (n) => {
+      for (let i = 0; i < n; i++) await c.writeFrame(MSG16);
+    },
+    () => c.readFrame(),
+    5_000,
     1,
     () => c.close(),
   );
@@ -577,13 +653,10 @@ async function rawPipelined(peer: Peer): Promise<Subject> {
 async function oursBulk(peer: Peer): Promise<Subject> {
   const addr = await peer.start("ours", "tcp", "sink-bytes");
   const c = await Client(ourAddress(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
-    async (n) => {
-      await c.sendBytes(enc.encode(String(n)));
-      await fire(n, WINDOW_BULK, () => c.sendBytes(BULK));
-      await c.recvBytes();
-    },
+  return countedBatch(
+    (b) => c.sendBytes(b),
+    (n) => fire(n, WINDOW_BULK, () => c.sendBytes(BULK)),
+    () => c.recvBytes(),
     50,
     MIB / 1e6,
     () => c.close(),
@@ -593,21 +666,23 @@ async function oursBulk(peer: Peer): Promise<Subject> {
 async function rawBulk(peer: Peer): Promise<Subject> {
   const addr = await peer.start("raw", "tcp", "sink-bytes");
   const c = new RawConn(await rawConnect(addr));
-  const enc = new TextEncoder();
-  return batchSubject(
+  return countedBatch(
+    (b) => c.writeFrame(b),
     async (n) => {
-      await c.writeFrame(enc.encode(String(n)));
       for (let i = 0; i < n; i++) await c.writeFrame(BULK);
-      await c.readFrame();
     },
+    () => c.readFrame(),
     50,
     MIB / 1e6,
     () => c.close(),
   );
 }
 
-async function oursHandshake(peer: Peer): Promise<Subject> {
-  const addr = ourAddress(await peer.start("ours", "tcp", "accept"));
+async function oursHandshake(
+  peer: Peer,
+  transport: Transport,
+): Promise<Subject> {
+  const addr = ourAddress(await peer.start("ours", transport, "accept"));
   return timedSubject(async (k) => {
     for (let i = 0; i < k; i++) {
       (await Client(addr, { authkey: AUTHKEY })).close();
@@ -621,8 +696,11 @@ async function oursHandshake(peer: Peer): Promise<Subject> {
   });
 }
 
-async function rawConnectClose(peer: Peer): Promise<Subject> {
-  const addr = await peer.start("raw", "tcp", "accept");
+async function rawConnectClose(
+  peer: Peer,
+  transport: Transport,
+): Promise<Subject> {
+  const addr = await peer.start("raw", transport, "accept");
   return timedSubject(async (k) => {
     for (let i = 0; i < k; i++) (await rawConnect(addr)).close();
   }, () => {
@@ -680,12 +758,6 @@ function pythonSubject(py: string, scenario: string): Promise<Subject> {
 }
 
 // -- orchestration --
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function fmt(x: number): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
@@ -755,51 +827,6 @@ async function compare(
 
 type Row = BenchRow;
 
-/**
- * A table row from interleaved runs: the medians of each side, and the
- * median of the run-by-run ratios (paired, so common load drift cancels).
- */
-function row(
-  name: string,
-  unit: string,
-  ours: number[],
-  anchor: string,
-  anchorRuns: number[],
-  min: number | null,
-): Row {
-  return {
-    name,
-    unit,
-    ours: median(ours),
-    anchor,
-    anchorValue: median(anchorRuns),
-    ratio: median(ours.map((x, i) => x / anchorRuns[i]!)),
-    target: min === null ? "info" : `>= ${min}x`,
-  };
-}
-
-/**
- * Pins this process (all its threads, and so the Worker and the CPython
- * peers it starts) to CPU 0, unless BENCH_PIN=0. On this 2-vCPU VM a
- * cross-CPU wake-up costs more than a whole round trip, and whether the two
- * ends land on one CPU or two changes round trips/s by 2-3x from run to run;
- * on one CPU the figures measure the CPU cost of each side and repeat.
- */
-async function pin(): Promise<string> {
-  if (Deno.env.get("BENCH_PIN") === "0") return "not pinned";
-  try {
-    const out = await new Deno.Command("taskset", {
-      args: ["-a", "-p", "-c", "0", String(Deno.pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (out.success) return "pinned to CPU 0";
-  } catch {
-    // no taskset
-  }
-  return "not pinned (taskset failed)";
-}
-
 /** A hung scenario must not hang `deno task bench`. */
 const WATCHDOG_MS = 300_000;
 
@@ -827,18 +854,20 @@ async function main(): Promise<void> {
       });
       const name = `round trips, 16 B, ${t === "tcp" ? "TCP" : "Unix"}`;
       const u = "round trips/s";
-      rows.push(row(name, u, d.ours!, "raw Deno socket", d.raw!, 0.9));
+      rows.push(row(name, u, d.ours!, "raw Deno socket", d.raw!, 0.95));
       rows.push(row(name, u, d.ours!, "CPython 3.11", d.cpython!, 1.3));
     }
     if (want("rtt-obj")) {
       const d = await compare("rtt-obj", {
         obj: (peer) => oursRtt(peer, "tcp", true),
         bytes: (peer) => oursRtt(peer, "tcp", false),
+        raw: (peer) => rawRtt(peer, "tcp"),
         cpython: () => pythonSubject(py, "rtt-obj-tcp"),
       });
       const name = "round trips, small object send/recv, TCP";
       const u = "round trips/s";
       rows.push(row(name, u, d.obj!, "our sendBytes/recvBytes", d.bytes!, 0.8));
+      rows.push(row(name, u, d.obj!, "raw Deno socket (bytes)", d.raw!, null));
       rows.push(
         row(name, u, d.obj!, "CPython 3.11 send/recv", d.cpython!, null),
       );
@@ -869,6 +898,38 @@ async function main(): Promise<void> {
       rows.push(
         row(iter, u, d.iter!, "CPython 3.11 recv() loop", d.cpythonObj!, null),
       );
+      rows.push(
+        row(
+          iter,
+          u,
+          d.iter!,
+          "raw Deno (coalesced writes, sync parse)",
+          d.raw!,
+          null,
+        ),
+      );
+    }
+    if (want("awaited")) {
+      const d = await compare("awaited", {
+        ours: (peer) => oursAwaited(peer),
+        raw: (peer) => rawAwaited(peer),
+        cpython: () => pythonSubject(py, "pipelined-tcp"),
+      });
+      const name = "awaited sendBytes loop, 16 B, TCP";
+      const u = "msgs/s";
+      rows.push(
+        row(name, u, d.ours!, "CPython 3.11 send_bytes loop", d.cpython!, 10),
+      );
+      rows.push(
+        row(
+          name,
+          u,
+          d.ours!,
+          "raw Deno, awaited write per frame",
+          d.raw!,
+          null,
+        ),
+      );
     }
     if (want("bulk")) {
       const d = await compare("bulk", {
@@ -880,15 +941,18 @@ async function main(): Promise<void> {
       rows.push(row(name, "MB/s", d.ours!, "raw Deno socket", d.raw!, 0.8));
       rows.push(row(name, "MB/s", d.ours!, "CPython 3.11", d.cpython!, null));
     }
-    if (want("handshake")) {
-      const d = await compare("handshake", {
-        ours: (peer) => oursHandshake(peer),
-        raw: (peer) => rawConnectClose(peer),
-        cpython: () => pythonSubject(py, "handshake-tcp"),
+    for (const t of ["tcp", "unix"] as const) {
+      if (!want(`handshake-${t}`) && !want("handshake")) continue;
+      const d = await compare(`handshake-${t}`, {
+        ours: (peer) => oursHandshake(peer, t),
+        raw: (peer) => rawConnectClose(peer, t),
+        cpython: () => pythonSubject(py, `handshake-${t}`),
       });
-      const name = "authenticated handshakes (connect+auth+close), TCP";
+      const name = `authenticated handshakes (connect+auth+close), ${
+        t === "tcp" ? "TCP" : "Unix"
+      }`;
       const u = "handshakes/s";
-      rows.push(row(name, u, d.ours!, "CPython 3.11", d.cpython!, 1.5));
+      rows.push(row(name, u, d.ours!, "CPython 3.11", d.cpython!, 1.2));
       rows.push(
         row(name, u, d.ours!, "raw Deno connect+close, no auth", d.raw!, null),
       );

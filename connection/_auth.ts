@@ -96,6 +96,9 @@ function show(b: Uint8Array): string {
  */
 function digestNameAndPayload(msg: Uint8Array): [string, Uint8Array] {
   if (msg.length === 20 || msg.length === 16) return ["", msg];
+  if (startsWith(msg, SHA256_TAG)) {
+    return ["sha256", msg.subarray(SHA256_TAG.length)];
+  }
   if (msg[0] === 0x7b) {
     const close = msg.subarray(1, 10).indexOf(0x7d);
     if (close > 0) {
@@ -117,7 +120,8 @@ export function createResponse(
 ): Uint8Array {
   const [name] = digestNameAndPayload(message);
   if (!name) return hmac("md5", authkey, message);
-  return concat(enc.encode(`{${name}}`), hmac(name, authkey, message));
+  const tag = name === "sha256" ? SHA256_TAG : enc.encode(`{${name}}`);
+  return concat(tag, hmac(name, authkey, message));
 }
 
 /** Checks a reply against the challenge body (CPython 3.12 `_verify_challenge`). */

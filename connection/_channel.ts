@@ -27,10 +27,16 @@ export interface Channel {
   whenData(): Promise<void>;
   /**
    * Queues a frame; frames are written in call order and never interleave.
-   * `payload` is copied or fully written before the promise resolves, and
-   * must not change until then.
+   * Resolves once the frame is queued in a bounded send buffer (or, for a
+   * large payload that is not copied, written): `payload` may change after
+   * that. Rejects with an earlier write error.
    */
   writeFrame(payload: Uint8Array): Promise<void>;
+  /**
+   * Resolves once every queued frame is written or given up; rejects with a
+   * write error that no writeFrame has reported.
+   */
+  flushed(): Promise<void>;
   /** Releases the transport; pending reads end. Idempotent. */
   close(): void;
 }

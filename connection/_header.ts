@@ -45,25 +45,20 @@ export function headerSize(n: number): number {
 }
 
 /**
- * Parses the header of `have` bytes at `b[s]`: the payload length in the
- * low bits and the header size, as `[length, headerSize]`, or undefined
- * when the header is not all there. A malformed header throws a
- * ProtocolError.
+ * The payload length of the frame whose header starts at `b[s]`, with
+ * `have` bytes there; -1 when the header is not all there. A malformed
+ * header throws a ProtocolError. Its size is {@link headerSizeAt}.
  */
-export function parseHeader(
-  b: Uint8Array,
-  s: number,
-  have: number,
-): [number, number] | undefined {
-  if (have < 4) return undefined;
+export function frameLength(b: Uint8Array, s: number, have: number): number {
+  if (have < 4) return -1;
   const n = int32At(b, s);
-  if (n >= 0) return [n, 4];
+  if (n >= 0) return n;
   if (n !== -1) {
     throw new ProtocolError(
       `Cannot receive the message as its header is malformed: length ${n}`,
     );
   }
-  if (have < 12) return undefined;
+  if (have < 12) return -1;
   const hi = int32At(b, s + 4) >>> 0;
   const lo = int32At(b, s + 8) >>> 0;
   const big = hi * 2 ** 32 + lo;
@@ -72,5 +67,10 @@ export function parseHeader(
       `Cannot receive the message as its length is too large: ${hi}:${lo}`,
     );
   }
-  return [big, 12];
+  return big;
+}
+
+/** The size of the (whole) header at `b[s]`: 4, or 12 for the -1 escape. */
+export function headerSizeAt(b: Uint8Array, s: number): number {
+  return int32At(b, s) === -1 ? 12 : 4;
 }

@@ -180,6 +180,11 @@ export class PortChannel implements Channel {
     return { port: port2, frames, eof: this.#eof };
   }
 
+  flushed(): Promise<void> {
+    // postMessage has delivered every frame already.
+    return Promise.resolve();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -127,19 +127,28 @@ function compress(H: Uint32Array, b: Uint8Array, o: number): void {
   H[7] = (H[7]! + h) | 0;
 }
 
-/** SHA-256 of (a prefix already compressed into `state`, `prefixLen` bytes) + msg. */
+/** Scratch state and padded message of finish(): no allocation per hash. */
+const HS = new Uint32Array(8);
+let PAD = new Uint8Array(128);
+
+/**
+ * Writes into `out` the SHA-256 of (a prefix already compressed into
+ * `state`, `prefixLen` bytes) + msg; returns `out`.
+ */
 function finish(
   state: Uint32Array,
   prefixLen: number,
   msg: Uint8Array,
+  out: Uint8Array,
 ): Uint8Array {
-  const H = state.slice();
-  const blocks = (msg.length + 9 + 63) >> 6;
-  const p = new Uint8Array(blocks << 6);
+  HS.set(state);
+  const L = ((msg.length + 9 + 63) >> 6) << 6;
+  if (PAD.length < L) PAD = new Uint8Array(L);
+  const p = PAD;
   p.set(msg);
+  p.fill(0, msg.length, L);
   p[msg.length] = 0x80;
   const bits = (prefixLen + msg.length) * 8;
-  const L = p.length;
   const hi = Math.floor(bits / 2 ** 32);
   p[L - 8] = hi >>> 24;
   p[L - 7] = hi >>> 16;
@@ -149,10 +158,9 @@ function finish(
   p[L - 3] = bits >>> 16;
   p[L - 2] = bits >>> 8;
   p[L - 1] = bits;
-  for (let o = 0; o < L; o += 64) compress(H, p, o);
-  const out = new Uint8Array(32);
+  for (let o = 0; o < L; o += 64) compress(HS, p, o);
   for (let i = 0; i < 8; i++) {
-    const v = H[i]!;
+    const v = HS[i]!;
     out[4 * i] = v >>> 24;
     out[4 * i + 1] = v >>> 16;
     out[4 * i + 2] = v >>> 8;
@@ -161,9 +169,12 @@ function finish(
   return out;
 }
 
+/** The inner hash of an HMAC (consumed at once by the outer one). */
+const INNER = new Uint8Array(32);
+
 /** SHA-256 of `msg`. */
 export function sha256(msg: Uint8Array): Uint8Array {
-  return finish(IV, 0, msg);
+  return finish(IV, 0, msg, new Uint8Array(32));
 }
 
 /** HMAC-SHA256 with the key schedule done once: returns mac(message). */
@@ -181,10 +192,27 @@ export function hmacSha256Keyed(
   compress(hi, ip, 0);
   const ho = IV.slice();
   compress(ho, op, 0);
-  return (message) => finish(ho, 64, finish(hi, 64, message));
+  return (message) =>
+    finish(ho, 64, finish(hi, 64, message, INNER), new Uint8Array(32));
 }
+
+/** The last key's schedule: a Listener or a Client reuses one key. */
+let lastKey: Uint8Array | undefined;
+let lastMac: ((message: Uint8Array) => Uint8Array) | undefined;
 
 /** HMAC-SHA256 of `message` under `key`. */
 export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
-  return hmacSha256Keyed(key)(message);
+  if (lastKey === undefined || !sameBytes(lastKey, key)) {
+    lastMac = hmacSha256Keyed(key);
+    lastKey = key.slice();
+  }
+  return lastMac!(message);
+}
+
+/** Byte equality in time independent of the contents. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }

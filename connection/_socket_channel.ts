@@ -5,12 +5,19 @@
 // straight into its own array, which grows as bytes arrive (a header that
 // claims 1 GiB allocates nothing until the bytes come).
 //
-// Writing: frames queued in the same tick go out in one write (header and
-// payload of a small frame are always in one write, so Nagle never splits
-// them); large payloads are written as they are, without a copy.
+// Writing: a bounded send buffer (see "writing" below); frames queued while
+// a write is in flight go out together in the next one (header and payload
+// of a small frame are always in one write, so Nagle never splits them);
+// large payloads are written as they are, without a copy.
 
 import type { Channel } from "./_channel.ts";
-import { headerSize, int32At, parseHeader, writeHeader } from "./_header.ts";
+import {
+  frameLength,
+  headerSize,
+  headerSizeAt,
+  int32At,
+  writeHeader,
+} from "./_header.ts";
 import { ProtocolError } from "./errors.ts";
 
 const READ_BUFFER = 64 * 1024;
@@ -19,7 +26,7 @@ const CLOSE_GRACE = 1000;
 /** A connection starts with a read buffer this small. */
 const FIRST_READ_BUFFER = 512;
 /** A batch of small frames starts in an out buffer this small. */
-const FIRST_OUT_BUFFER = 2 * 1024;
+const FIRST_OUT_BUFFER = 256;
 /** Frames up to this size are assembled in the read buffer. */
 const SMALL_FRAME = READ_BUFFER - 16 * 1024;
 /** Payloads up to this size are copied next to their header. */
@@ -32,6 +39,20 @@ const FIRST_CHUNK = 64 * 1024;
 const MAX_EAGER = 16 * 1024 * 1024;
 /** How much a large frame's buffer grows as its bytes arrive (fewer copies). */
 const GROWTH = 4;
+
+/** Bytes queued for writing above which a send waits for the queue to drain. */
+const HIGH_WATER = 1024 * 1024;
+/** A waiting send resumes once the queue is down to this. */
+const LOW_WATER = 256 * 1024;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** A run of bytes to write; `buffer` is an out buffer to reuse after it. */
+interface Chunk {
+  bytes: Uint8Array;
+  buffer: Uint8Array | null;
+  /** Settled once the bytes are written (a large payload's own send). */
+  done: PromiseWithResolvers<void> | null;
+}
 
 /** What the channel needs of a Deno connection. */
 export interface Stream {
@@ -77,13 +98,19 @@ export class SocketChannel implements Channel {
   #outLen = 0;
   /** An out buffer whose write completed, for reuse. */
   #spare: Uint8Array | null = null;
-  /** The out buffer sealed into the batch being written. */
-  #recyclable: Uint8Array | null = null;
   /** Byte runs waiting to be written, in order. */
-  #pending: Uint8Array[] = [];
-  #batch: PromiseWithResolvers<void> | null = null;
+  #pending: Chunk[] = [];
+  /** Bytes accepted by writeFrame and not yet written. */
+  #queued = 0;
+  /** Sends waiting for the buffer to drain to LOW_WATER. */
+  #drain: PromiseWithResolvers<void> | null = null;
+  /** Waiters of flushed(). */
+  #idle: PromiseWithResolvers<void> | null = null;
   #flushing = false;
   #writeError: unknown = null;
+  /** Whether a send or flushed() has rejected with `#writeError`. */
+  #errorReported = false;
+  #graceExpired = false;
 
   constructor(stream: Stream) {
     this.#stream = stream;
@@ -170,26 +197,25 @@ export class SocketChannel implements Channel {
 
   /**
    * Reads the header at the read position without consuming it: the payload
-   * length and header size, or undefined when the header is not all here.
-   * A malformed or oversized header closes the channel and throws.
+   * length, or -1 when the header is not all here (its size is then
+   * headerSizeAt). A malformed or oversized header closes the channel and
+   * throws.
    */
-  #header(maxLength: number): [number, number] | undefined {
-    let h: [number, number] | undefined;
+  #header(maxLength: number): number {
+    let n: number;
     try {
-      h = parseHeader(this.#buf, this.#start, this.#end - this.#start);
+      n = frameLength(this.#buf, this.#start, this.#end - this.#start);
     } catch (e) {
       this.close();
       throw e;
     }
-    if (h === undefined) return undefined;
-    const n = h[0];
     if (n > maxLength) {
       this.close();
       throw new RangeError(
         `Cannot receive a message of ${n} bytes as it is longer than the limit of ${maxLength} bytes: the connection is closed`,
       );
     }
-    return h;
+    return n;
   }
 
   /**
@@ -197,12 +223,11 @@ export class SocketChannel implements Channel {
    * stream, `undefined` when more bytes are needed. Never waits.
    */
   tryReadFrame(maxLength: number, lend = false): Uint8Array | null | undefined {
-    const h = this.#header(maxLength);
-    if (h === undefined) {
+    const n = this.#header(maxLength);
+    if (n < 0) {
       return this.#eof && this.#end === this.#start ? null : undefined;
     }
-    const [n, hs] = h;
-    const at = this.#start + hs;
+    const at = this.#start + headerSizeAt(this.#buf, this.#start);
     if (this.#end - at < n) return undefined;
     this.#start = at + n;
     if (!lend) return this.#buf.slice(at, at + n);
@@ -214,12 +239,12 @@ export class SocketChannel implements Channel {
     while (true) {
       const frame = this.tryReadFrame(maxLength, lend);
       if (frame !== undefined) return frame;
-      const h = this.#header(maxLength);
-      if (h !== undefined && h[0] > SMALL_FRAME) {
-        this.#start += h[1];
+      const n = this.#header(maxLength);
+      if (n > SMALL_FRAME) {
+        this.#start += headerSizeAt(this.#buf, this.#start);
         this.#largeRead = true;
         try {
-          return await this.#readLarge(h[0], this.#end - this.#start);
+          return await this.#readLarge(n, this.#end - this.#start);
         } finally {
           this.#largeRead = false;
         }
@@ -274,12 +299,25 @@ export class SocketChannel implements Channel {
   }
 
   // -- writing --
+  //
+  // A send resolves as soon as its frame is queued in the connection's send
+  // buffer (a small payload is copied there) while the buffer holds at most
+  // HIGH_WATER bytes; above that it resolves once the buffer drained to
+  // LOW_WATER (backpressure: an awaited send loop never holds more than
+  // about HIGH_WATER). A payload over SMALL is not copied: its send resolves
+  // once it is handed to the kernel. One writer loop writes the queue in
+  // order, frames gathered into few writes. A write error is kept: it
+  // rejects every later send and `flushed()`, so it is never lost.
 
   writeFrame(payload: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
-    if (this.#writeError) return Promise.reject(this.#writeError);
+    if (this.#writeError !== null) {
+      this.#errorReported = true;
+      return Promise.reject(this.#writeError);
+    }
     const n = payload.length;
     const hs = headerSize(n);
+    let done: Promise<void>;
     if (n <= SMALL) {
       const need = this.#outLen + hs + n;
       if (need > OUT_BUFFER) this.#seal();
@@ -300,56 +338,96 @@ export class SocketChannel implements Channel {
       writeHeader(out, this.#outLen, n);
       out.set(payload, this.#outLen + hs);
       this.#outLen += hs + n;
+      this.#queued += hs + n;
+      done = this.#queued <= HIGH_WATER
+        ? RESOLVED
+        : (this.#drain ??= Promise.withResolvers<void>()).promise;
     } else {
       this.#seal();
       const h = new Uint8Array(hs);
       writeHeader(h, 0, n);
-      this.#pending.push(h, payload);
+      const written = Promise.withResolvers<void>();
+      this.#pending.push({ bytes: h, buffer: null, done: null });
+      this.#pending.push({ bytes: payload, buffer: null, done: written });
+      this.#queued += hs + n;
+      done = written.promise;
     }
-    const batch = this.#batch ??= Promise.withResolvers<void>();
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }
-    return batch.promise;
+    return done;
   }
 
   /** Moves the frames gathered in the out buffer to the pending writes. */
   #seal(): void {
     if (this.#out === null) return;
     if (this.#outLen > 0) {
-      this.#pending.push(this.#out.subarray(0, this.#outLen));
-      this.#recyclable = this.#out;
+      this.#pending.push({
+        bytes: this.#out.subarray(0, this.#outLen),
+        buffer: this.#out,
+        done: null,
+      });
     }
     this.#out = null;
     this.#outLen = 0;
   }
 
+  /** The writer loop: runs while anything is queued. */
   async #flush(): Promise<void> {
-    while (this.#pending.length > 0 || this.#outLen > 0) {
-      this.#seal();
-      const chunks = this.#pending;
-      const batch = this.#batch!;
-      const recyclable = this.#recyclable;
-      this.#pending = [];
-      this.#batch = null;
-      this.#recyclable = null;
-      try {
-        for (const c of chunks) await this.#writeAll(c);
-        if (recyclable) this.#spare = recyclable;
-        batch.resolve();
-      } catch (e) {
-        const err = this.#streamClosed ? closedError() : e;
-        this.#writeError = err;
-        batch.reject(err);
-        (this.#batch as PromiseWithResolvers<void> | null)?.reject(err);
-        this.#batch = null;
+    let chunks: Chunk[] = [];
+    let i = 0;
+    try {
+      while (this.#pending.length > 0 || this.#outLen > 0) {
+        this.#seal();
+        chunks = this.#pending;
         this.#pending = [];
-        this.#out = null;
-        this.#outLen = 0;
+        for (i = 0; i < chunks.length; i++) {
+          const c = chunks[i]!;
+          await this.#writeAll(c.bytes);
+          this.#queued -= c.bytes.length;
+          const b = c.buffer;
+          if (b !== null && (!this.#spare || b.length > this.#spare.length)) {
+            this.#spare = b;
+          }
+          c.done?.resolve();
+          if (this.#closed) this.#armGrace(); // progress: the grace restarts
+          if (this.#drain !== null && this.#queued <= LOW_WATER) {
+            this.#drain.resolve();
+            this.#drain = null;
+          }
+        }
       }
+    } catch (e) {
+      const err = this.#streamClosed
+        ? (this.#graceExpired
+          ? new Deno.errors.TimedOut(
+            `Cannot write the queued messages as the peer took nothing for ${CLOSE_GRACE} ms after close(): ${this.#queued} bytes were dropped`,
+          )
+          : closedError())
+        : e;
+      this.#writeError = err;
+      const failed = [...chunks.slice(i), ...this.#pending];
+      for (const c of failed) {
+        if (c.done) {
+          c.done.reject(err);
+          this.#errorReported = true;
+        }
+      }
+      if (this.#drain !== null) {
+        this.#drain.reject(err);
+        this.#errorReported = true;
+        this.#drain = null;
+      }
+      this.#pending = [];
+      this.#out = null;
+      this.#outLen = 0;
+      this.#queued = 0;
     }
     this.#flushing = false;
+    const idle = this.#idle;
+    this.#idle = null;
+    idle?.resolve();
     if (this.#closed) this.#closeStream();
   }
 
@@ -362,10 +440,24 @@ export class SocketChannel implements Channel {
   }
 
   /**
-   * Closes the channel. Frames already queued are still written (a `send()`
-   * not awaited before `close()` is not lost) if the peer takes them within
-   * CLOSE_GRACE ms; the stream closes after them, or then at the latest (a
-   * peer that never reads cannot pin the socket).
+   * Resolves once every queued frame is written (or given up); rejects with
+   * a write error that no send has reported yet.
+   */
+  async flushed(): Promise<void> {
+    if (this.#flushing) {
+      await (this.#idle ??= Promise.withResolvers<void>()).promise;
+    }
+    if (this.#writeError !== null && !this.#errorReported) {
+      this.#errorReported = true;
+      throw this.#writeError;
+    }
+  }
+
+  /**
+   * Closes the channel. Frames already queued are still written (a send
+   * that resolved before `close()` is not lost) while the peer takes them;
+   * the stream closes after them, or once the peer took nothing for
+   * CLOSE_GRACE ms (a peer that never reads cannot pin the socket).
    */
   close(): void {
     if (this.#closed) return;
@@ -374,7 +466,16 @@ export class SocketChannel implements Channel {
       this.#closeStream();
       return;
     }
-    this.#graceTimer = setTimeout(() => this.#closeStream(), CLOSE_GRACE);
+    this.#armGrace();
+  }
+
+  /** (Re)starts the close grace: the stream closes after CLOSE_GRACE ms without progress. */
+  #armGrace(): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      this.#graceExpired = true;
+      this.#closeStream();
+    }, CLOSE_GRACE);
   }
 
   #closeStream(): void {

@@ -73,6 +73,17 @@ let create: (channel: Channel, init?: ConnectionInit) => Connection;
  * order. Receives are served in call order. Async iteration yields received
  * values until the peer closes.
  *
+ * What a resolved send means (as Node's `socket.write`): over a socket, the
+ * message is in this connection's send buffer — a small payload copied
+ * there, so `buf` may be reused at once — and will be written in order,
+ * gathered with others into few writes. While the buffer holds more than
+ * 1 MiB, sends resolve only as it drains (backpressure: an awaited send loop
+ * holds at most about 1 MiB); a payload over 64 KiB is not copied and its
+ * send resolves once the kernel has it. It does not mean the peer received
+ * it. A write error (the peer reset the connection) rejects the next send
+ * and `await using`/`[Symbol.asyncDispose]()`; `close()` still writes what
+ * was queued, giving up once the peer has taken nothing for a second. Over a {@linkcode Pipe}, a resolved send has been posted.
+ *
  * @example Usage
  * ```ts
  * import { Pipe } from "@mproc/multiprocessing/connection";
@@ -202,7 +213,9 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * ```
    *
    * @param obj The value.
-   * @returns A promise that resolves once the message is written.
+   * @returns A promise that resolves once the message is queued in the
+   * connection's send buffer (see {@linkcode Connection}): not that the peer
+   * has it.
    * @throws {TypeError} (as a rejection) naming the path of a part msgpack
    * cannot carry (function, symbol, cycle, bigint over 64 bits); nothing is
    * written and the connection stays usable.
@@ -236,7 +249,9 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @param buf The bytes.
    * @param offset Where to start, in bytes.
    * @param size How many bytes; default: to the end.
-   * @returns A promise that resolves once the message is written.
+   * @returns A promise that resolves once the message is queued in the
+   * connection's send buffer (see {@linkcode Connection}): not that the peer
+   * has it.
    * @throws {RangeError} (as a rejection) If `offset` or `size` are out of
    * range; nothing is sent.
    */
@@ -553,7 +568,9 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   }
 
   /**
-   * Closes the connection (`await using conn = await Client(...)`).
+   * Closes the connection (`await using conn = await Client(...)`) and waits
+   * until the messages already sent are written (at most about a second
+   * for a peer that does not read).
    *
    * @example Usage
    * ```ts
@@ -567,11 +584,13 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * console.assert(a.closed && b.closed);
    * ```
    *
-   * @returns A resolved promise.
+   * @returns A promise that resolves once the queued messages are written.
+   * @throws {Error} (as a rejection) A write error that no send reported
+   * (messages were lost).
    */
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
-    return Promise.resolve();
+    return this.#ch.flushed();
   }
 
   /**

@@ -18,13 +18,12 @@ import { SocketChannel } from "./_socket_channel.ts";
 import { AuthenticationError } from "./errors.ts";
 import { type Codec, codecFor } from "./_serializer.ts";
 import type { SerializerOptions } from "./serializer.ts";
+import { defaultMaxStartups, Startups } from "./_startups.ts";
 
 /** Failed handshakes kept for accept() to report when nobody was waiting. */
 const MAX_QUEUED_FAILURES = 16;
 /** Authenticated connections accepted ahead of accept() calls (then the backlog holds them). */
 const MAX_QUEUED = 128;
-/** Default cap on unauthenticated connections (a few hundred bytes each). */
-const MAX_STARTUPS = 8192;
 /** Milliseconds to wait before accepting again when out of file descriptors. */
 const EMFILE_PAUSE = 50;
 
@@ -70,9 +69,10 @@ export interface ListenerOptions extends SerializerOptions {
    * randomly chosen pending handshake with a probability that rises to 1 at
    * the cap (OpenSSH's `MaxStartups` random early drop), so a legitimate
    * client is never certainly refused. Each costs a few hundred bytes and a
-   * file descriptor.
+   * file descriptor: keep it well below `ulimit -n` (Deno 2.9 aborts a
+   * process that runs out of descriptors).
    *
-   * @default {8192}
+   * @default {8192, at most half the open-file limit when readable (else 512)}
    */
   maxStartups?: number;
   /**
@@ -142,17 +142,8 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
   #ready: Outcome[] = [];
   /** How many of `#ready` are failed handshakes. */
   #readyErrors = 0;
-  /** Connections mid-handshake, in a dense array for a random pick. */
-  #pending: Connection[] = [];
-  /** Index of each pending connection in `#pending`. */
-  #pendingAt = new Map<Connection, number>();
-  /** Pending connections with their deadline, oldest first (lazily pruned). */
-  #deadlines: { conn: Connection; at: number }[] = [];
-  #deadlinesHead = 0;
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Why a pending connection was closed early: its deadline or a drop. */
-  #dropped = new Map<Connection, string>();
-  #maxStartups: number;
+  /** Connections mid-handshake (with an authkey). */
+  #startups: Startups;
   #pumping = false;
   #lastAccepted: Address | undefined;
 
@@ -172,14 +163,14 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       handshakeTimeout = 10_000,
       tls,
       allowUnauthenticated = false,
-      maxStartups = MAX_STARTUPS,
+      maxStartups = defaultMaxStartups(),
     } = options;
     if (!(maxStartups >= 1)) {
       throw new RangeError(
         `Cannot listen as 'maxStartups' must be >= 1: current value is ${maxStartups}`,
       );
     }
-    this.#maxStartups = maxStartups;
+    this.#startups = new Startups(maxStartups, handshakeTimeout);
     if (maxMessageSize !== undefined && !(maxMessageSize >= 0)) {
       throw new RangeError(
         `Cannot listen as 'maxMessageSize' must be >= 0: current value is ${maxMessageSize}`,
@@ -389,7 +380,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
    * challenged as soon as it connects even while the application is busy
    * (a keyed client can then tell a keyless server by the missing
    * challenge). Unauthenticated connections are bounded by random early
-   * drop (`#admit`), not by leaving peers in the backlog; only connections
+   * drop (`Startups`), not by leaving peers in the backlog; only connections
    * that passed the handshake and wait for accept() are capped (MAX_QUEUED).
    */
   #wanted(): boolean {
@@ -411,11 +402,10 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
           raw = await this.#listener.accept();
         } catch (e) {
           if (this.#closed) return;
-          if (this.#pending.length > 0 && isOutOfFds(e)) {
+          if (this.#startups.size > 0 && isOutOfFds(e)) {
             // Out of descriptors: make room at the expense of a random
             // pending handshake, then go on accepting.
-            this.#drop(
-              this.#randomPending(),
+            this.#startups.dropRandom(
               "it was dropped to free a file descriptor (raise ulimit -n)",
             );
             await new Promise((r) => setTimeout(r, EMFILE_PAUSE));
@@ -460,10 +450,10 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     // An eager handshake (nobody waiting yet) must not keep the process alive.
     const socket = raw as Deno.Conn & { ref?(): void; unref?(): void };
     if (this.#waiters.length === 0) socket.unref?.();
-    this.#admit(conn);
+    this.#startups.admit(conn);
     serverHandshake(conn, this.#authkey).then(
       () => {
-        if (this.#closed || this.#dropped.has(conn)) {
+        if (this.#closed || this.#startups.droppedWhy(conn) !== undefined) {
           conn.close();
           return;
         }
@@ -473,7 +463,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
       },
       (error) => {
         conn.close();
-        const why = this.#dropped.get(conn);
+        const why = this.#startups.droppedWhy(conn);
         this.#deliver({
           error: why === undefined ? error : new AuthenticationError(
             `Cannot authenticate the peer ${JSON.stringify(remote)} as ${why}`,
@@ -482,95 +472,9 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         });
       },
     ).finally(() => {
-      this.#forget(conn);
+      this.#startups.forget(conn);
       this.#pump();
     });
-  }
-
-  /**
-   * Adds a connection to the pending handshakes. Past half of maxStartups,
-   * a random pending one (never the new one) is closed with a probability
-   * rising linearly to 1 at maxStartups: the count never exceeds the cap and
-   * a legitimate client that connects during a flood is closed only if
-   * picked at random while it is mid-handshake.
-   */
-  #admit(conn: Connection): void {
-    const n = this.#pending.length;
-    const full = this.#maxStartups;
-    const start = Math.floor(full / 2);
-    if (
-      n >= full || (n > start && Math.random() * (full - start) < n - start)
-    ) {
-      this.#drop(
-        this.#randomPending(),
-        "it was dropped: too many unauthenticated connections at once (maxStartups)",
-      );
-    }
-    this.#pendingAt.set(conn, this.#pending.length);
-    this.#pending.push(conn);
-    this.#deadlines.push({
-      conn,
-      at: performance.now() + this.#handshakeTimeout,
-    });
-    if (this.#sweepTimer === undefined) this.#arm(this.#handshakeTimeout);
-  }
-
-  #randomPending(): Connection {
-    return this.#pending[Math.floor(Math.random() * this.#pending.length)]!;
-  }
-
-  /** Closes a pending handshake early; its rejection says `why`. */
-  #drop(conn: Connection, why: string): void {
-    if (!this.#pendingAt.has(conn) || this.#dropped.has(conn)) return;
-    this.#dropped.set(conn, why);
-    conn.close();
-  }
-
-  /** Removes a finished handshake from the pending set (swap-remove). */
-  #forget(conn: Connection): void {
-    this.#dropped.delete(conn);
-    const i = this.#pendingAt.get(conn);
-    if (i === undefined) return;
-    this.#pendingAt.delete(conn);
-    const last = this.#pending.pop()!;
-    if (last !== conn) {
-      this.#pending[i] = last;
-      this.#pendingAt.set(last, i);
-    }
-  }
-
-  /** One timer for every pending handshake: they expire in the order they came. */
-  #arm(ms: number): void {
-    this.#sweepTimer = setTimeout(() => this.#sweep(), ms);
-    Deno.unrefTimer(this.#sweepTimer as unknown as number);
-  }
-
-  #sweep(): void {
-    this.#sweepTimer = undefined;
-    const now = performance.now();
-    const q = this.#deadlines;
-    let i = this.#deadlinesHead;
-    for (; i < q.length; i++) {
-      const { conn, at } = q[i]!;
-      if (!this.#pendingAt.has(conn)) continue;
-      if (at > now) break;
-      this.#drop(
-        conn,
-        `it did not complete the handshake within ${this.#handshakeTimeout} ms: raise 'handshakeTimeout' for slow peers`,
-      );
-    }
-    if (i >= q.length) {
-      q.length = 0;
-      this.#deadlinesHead = 0;
-    } else if (i > 1024 && i > q.length / 2) {
-      q.splice(0, i);
-      this.#deadlinesHead = 0;
-    } else {
-      this.#deadlinesHead = i;
-    }
-    if (q.length > this.#deadlinesHead) {
-      this.#arm(Math.max(1, q[this.#deadlinesHead]!.at - now));
-    }
   }
 
   /**
@@ -631,10 +535,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
     );
     for (const w of this.#waiters.splice(0)) w.reject(err);
     for (const o of this.#ready.splice(0)) if ("conn" in o) o.conn.close();
-    clearTimeout(this.#sweepTimer);
-    this.#sweepTimer = undefined;
-    for (const c of this.#pending) c.close();
-    this.#deadlines.length = 0;
+    this.#startups.close();
     this.#removeFiles();
   }
 

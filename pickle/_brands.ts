@@ -1,21 +1,22 @@
 // The brands that tell Python's tuple, frozenset and bytearray apart from
-// list, set and bytes. Tuples are frozen plain arrays and frozensets plain
-// Sets, so they pass every `Array.isArray`/`instanceof Set` check; the brand
-// is only known to this module (it does not survive structured cloning).
+// list, set and bytes. A tuple is a frozen plain array: freezing is the
+// brand (a WeakSet entry costs ~3x a freeze, per tuple read), so
+// `Object.freeze([1, 2])` is a tuple too. Frozensets and bytearrays are plain
+// Sets and Uint8Arrays branded in a WeakSet only this module knows (the brand
+// does not survive structured cloning). All pass every `Array.isArray` /
+// `instanceof` check.
 
-const TUPLES = new WeakSet<object>();
 const FROZENSETS = new WeakSet<object>();
 const BYTEARRAYS = new WeakSet<object>();
 
 /** Brands and freezes `items` as a tuple; returns it. */
 export function asTuple<T extends unknown[]>(items: T): Readonly<T> {
-  TUPLES.add(items);
   return Object.freeze(items);
 }
 
-/** True for arrays branded by {@linkcode asTuple}. */
+/** True for frozen arrays (made by {@linkcode asTuple} or `Object.freeze`). */
 export function tupleBranded(x: unknown): boolean {
-  return typeof x === "object" && x !== null && TUPLES.has(x);
+  return Array.isArray(x) && Object.isFrozen(x);
 }
 
 /** Brands `set` as a frozenset; returns it. */

@@ -19,7 +19,7 @@
 // A `GlobalEntry` says what its global may do:
 //
 // - `reduce(args, ctx)`: `<global> <args tuple> REDUCE` calls it with the
-//   (frozen, branded) args tuple; its return value replaces both on the
+//   args tuple (a frozen array); its return value replaces both on the
 //   stack.
 // - `newobj(args, ctx)`: the same for `<global> <args tuple> NEWOBJ`
 //   (`cls.__new__(cls, *args)`).
@@ -39,6 +39,21 @@
 // of the manager's own classes. It must never return a writer value
 // (`PyGlobalCall`, ./_writer.ts): what a peer sent is never re-emitted as a
 // global.
+//
+// Values a hook receives are as `loads()` gives them: a tuple is a frozen
+// array (`tupleBranded`/`asTuple` in ./_brands.ts), a dict a `Map`, a
+// frozenset a Set branded by `asFrozenset`; ints follow `options.bigints`.
+// Example, a CPython Token (`Token EMPTY_TUPLE NEWOBJ (typeid, address, id)
+// BUILD`):
+//
+//     ["multiprocessing.managers.Token", {
+//       newobj: (args, ctx) => args.length === 0 ? new Pending() : ctx.fail("takes no arguments"),
+//       build: (_obj, state, ctx) => tupleBranded(state) && state.length === 3
+//         ? new PyToken(...state) : ctx.fail("state is not (typeid, address, id)"),
+//     }]
+//
+// tests/pickle/profile_test.ts holds a complete test table that reads every
+// frame of CPython 3.12's manager in ../shared/pickle/vectors-*.json.
 //
 // ## Limits (each refusal names what was refused and the byte offset)
 //
@@ -177,6 +192,59 @@ class State implements ReduceContext {
   hashable: Set<object> | null = null;
   /** Memo slots not in the dense array. */
   sparse: Map<number, unknown> | null = null;
+  /**
+   * Whether nesting depth is tracked: a DAG is at most as deep as it has
+   * containers, and each container takes an opcode byte, so a pickle of at
+   * most MAX_DEPTH bytes cannot be too deep.
+   */
+  constructor(readonly track: boolean) {}
+
+  /** SETITEM(S): `d[k] = v`. */
+  setItem(
+    d: Map<unknown, unknown>,
+    key: unknown,
+    value: unknown,
+    at: number,
+    anyGlobal: boolean,
+  ): void {
+    const k = anyGlobal ? this.place(key, at) : key;
+    const v = anyGlobal ? this.place(value, at) : value;
+    if (typeof k === "object" && k !== null) {
+      this.at = at;
+      this.requireHashable(k, "a dict key");
+      this.nest(d, k, at);
+    }
+    if (typeof v === "object" && v !== null) this.nest(d, v, at);
+    d.set(k, v);
+  }
+
+  /** APPEND(S): `list.append(item)`. */
+  append(list: unknown[], item: unknown, at: number, anyGlobal: boolean): void {
+    const x = anyGlobal ? this.place(item, at) : item;
+    if (typeof x === "object" && x !== null) this.nest(list, x, at);
+    list.push(x);
+  }
+
+  /** ADDITEMS / FROZENSET: `stack[from…]` into `set`. */
+  addAll(
+    set: Set<unknown>,
+    stack: unknown[],
+    from: number,
+    at: number,
+    anyGlobal: boolean,
+    what: string,
+  ): void {
+    const n = stack.length;
+    for (let i = from; i < n; i++) {
+      const x = anyGlobal ? this.place(stack[i], at) : stack[i];
+      if (typeof x === "object" && x !== null) {
+        this.at = at;
+        this.requireHashable(x, what);
+        this.nest(set, x, at);
+      }
+      set.add(x);
+    }
+  }
 
   fail(why: string): never {
     fail(`${this.qualname}: ${why}`, this.at);
@@ -230,6 +298,7 @@ class State implements ReduceContext {
 
   /** `parent` now holds `item` (an object). */
   nest(parent: object, item: object, at: number): void {
+    if (!this.track) return;
     const d = this.depthOf(item) + 1;
     if (d > this.depthOf(parent)) {
       if (d > MAX_DEPTH) {
@@ -241,6 +310,7 @@ class State implements ReduceContext {
 
   /** A new container of `items`: its depth. */
   nestAll(parent: object, items: readonly unknown[], at: number): void {
+    if (!this.track) return;
     for (let i = 0; i < items.length; i++) {
       const x = items[i];
       if (typeof x === "object" && x !== null) this.nest(parent, x, at);
@@ -403,7 +473,7 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
   if (proto < 2 || proto > 5) {
     fail(`protocol ${proto} is not supported (2 to 5 are)`, 1);
   }
-  const st = new State();
+  const st = new State(end > MAX_DEPTH + 3);
   let dv: DataView | null = null;
   let pos = 2;
   let limit = end;
@@ -544,7 +614,8 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
       case 0x87: { // TUPLE3
         const n = code - 0x84;
         if (stack.length - fence < n) underflow(at, "TUPLE" + n);
-        const t = stack.splice(stack.length - n, n);
+        const t = stack.slice(stack.length - n);
+        stack.length -= n;
         if (anyGlobal) st.placeAll(t, at);
         st.nestAll(t, t, at);
         stack.push(asTuple(t));
@@ -552,8 +623,10 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         break;
       }
       case 0x74: { // TUPLE
-        const t = popMark(stack, marks, at, "TUPLE");
+        const m = popMark(marks, at, "TUPLE");
         fence = topMark(marks);
+        const t = stack.slice(m);
+        stack.length = m;
         if (anyGlobal) st.placeAll(t, at);
         st.nestAll(t, t, at);
         stack.push(asTuple(t));
@@ -574,114 +647,73 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         break;
       case 0x61: { // APPEND
         if (stack.length - fence < 2) underflow(at, "APPEND");
-        let x = stack.pop();
+        const x = stack.pop();
         const list = stack[stack.length - 1];
         if (!Array.isArray(list) || Object.isFrozen(list)) {
           fail(`APPEND to a ${typeName(list)}`, at);
         }
         st.modifiable(list, at);
-        if (typeof x === "object" && x !== null) {
-          if (anyGlobal) x = st.place(x, at);
-          st.nest(list, x as object, at);
-        }
-        list.push(x);
+        st.append(list, x, at, anyGlobal);
         break;
       }
       case 0x65: { // APPENDS
-        const xs = popMark(stack, marks, at, "APPENDS");
+        const m = popMark(marks, at, "APPENDS");
         fence = topMark(marks);
-        if (stack.length - fence < 1) underflow(at, "APPENDS");
-        const list = stack[stack.length - 1];
+        if (m - fence < 1) underflow(at, "APPENDS");
+        const list = stack[m - 1];
         if (!Array.isArray(list) || Object.isFrozen(list)) {
           fail(`APPENDS to a ${typeName(list)}`, at);
         }
         st.modifiable(list, at);
-        if (anyGlobal) st.placeAll(xs, at);
-        for (let i = 0; i < xs.length; i++) {
-          const x = xs[i];
-          if (typeof x === "object" && x !== null) st.nest(list, x, at);
-          list.push(x);
-        }
+        const n = stack.length;
+        for (let i = m; i < n; i++) st.append(list, stack[i], at, anyGlobal);
+        stack.length = m;
         break;
       }
       case 0x73: { // SETITEM
         if (stack.length - fence < 3) underflow(at, "SETITEM");
-        let v = stack.pop();
+        const v = stack.pop();
         const k = stack.pop();
         const d = stack[stack.length - 1];
         if (!(d instanceof Map)) fail(`SETITEM on a ${typeName(d)}`, at);
         st.modifiable(d, at);
-        if (typeof k === "object" && k !== null) {
-          st.at = at;
-          st.requireHashable(k, "a dict key");
-          st.nest(d, k, at);
-        }
-        if (typeof v === "object" && v !== null) {
-          if (anyGlobal) v = st.place(v, at);
-          st.nest(d, v as object, at);
-        }
-        d.set(k, v);
+        st.setItem(d, k, v, at, anyGlobal);
         break;
       }
       case 0x75: { // SETITEMS
-        const kv = popMark(stack, marks, at, "SETITEMS");
+        const m = popMark(marks, at, "SETITEMS");
         fence = topMark(marks);
-        if (stack.length - fence < 1) underflow(at, "SETITEMS");
-        const d = stack[stack.length - 1];
+        if (m - fence < 1) underflow(at, "SETITEMS");
+        const d = stack[m - 1];
         if (!(d instanceof Map)) fail(`SETITEMS on a ${typeName(d)}`, at);
-        if (kv.length % 2 !== 0) {
-          fail("SETITEMS has a key without a value", at);
-        }
+        const n = stack.length;
+        if ((n - m) % 2 !== 0) fail("SETITEMS has a key without a value", at);
         st.modifiable(d, at);
-        if (anyGlobal) st.placeAll(kv, at);
-        for (let i = 0; i < kv.length; i += 2) {
-          const k = kv[i];
-          const v = kv[i + 1];
-          if (typeof k === "object" && k !== null) {
-            st.at = at;
-            st.requireHashable(k, "a dict key");
-            st.nest(d, k, at);
-          }
-          if (typeof v === "object" && v !== null) st.nest(d, v, at);
-          d.set(k, v);
+        for (let i = m; i < n; i += 2) {
+          st.setItem(d, stack[i], stack[i + 1], at, anyGlobal);
         }
+        stack.length = m;
         break;
       }
       case 0x90: { // ADDITEMS
-        const xs = popMark(stack, marks, at, "ADDITEMS");
+        const m = popMark(marks, at, "ADDITEMS");
         fence = topMark(marks);
-        if (stack.length - fence < 1) underflow(at, "ADDITEMS");
-        const set = stack[stack.length - 1];
+        if (m - fence < 1) underflow(at, "ADDITEMS");
+        const set = stack[m - 1];
         if (!(set instanceof Set) || frozensetBranded(set)) {
           fail(`ADDITEMS on a ${typeName(set)}`, at);
         }
         st.modifiable(set, at);
-        if (anyGlobal) st.placeAll(xs, at);
-        for (let i = 0; i < xs.length; i++) {
-          const x = xs[i];
-          if (typeof x === "object" && x !== null) {
-            st.at = at;
-            st.requireHashable(x, "a set item");
-            st.nest(set, x, at);
-          }
-          set.add(x);
-        }
+        st.addAll(set, stack, m, at, anyGlobal, "a set item");
+        stack.length = m;
         break;
       }
       case 0x91: { // FROZENSET
-        const xs = popMark(stack, marks, at, "FROZENSET");
+        const m = popMark(marks, at, "FROZENSET");
         fence = topMark(marks);
-        if (anyGlobal) st.placeAll(xs, at);
         const set = new Set<unknown>();
-        for (let i = 0; i < xs.length; i++) {
-          const x = xs[i];
-          if (typeof x === "object" && x !== null) {
-            st.at = at;
-            st.requireHashable(x, "a frozenset item");
-            st.nest(set, x, at);
-          }
-          set.add(x);
-        }
+        st.addAll(set, stack, m, at, anyGlobal, "a frozenset item");
+        stack.length = m;
         stack.push(asFrozenset(set));
         items++;
         break;
@@ -695,7 +727,7 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
         stack.pop();
         break;
       case 0x31: // POP_MARK
-        popMark(stack, marks, at, "POP_MARK");
+        stack.length = popMark(marks, at, "POP_MARK");
         fence = topMark(marks);
         break;
       case 0x32: { // DUP
@@ -841,16 +873,11 @@ function run(b: Uint8Array, bigints: boolean, profile: ReaderProfile): unknown {
   }
 }
 
-/** Pops the items above the last MARK (and the MARK). */
-function popMark(
-  stack: unknown[],
-  marks: number[],
-  at: number,
-  opname: string,
-): unknown[] {
+/** Pops the last MARK: the stack index where its items start. */
+function popMark(marks: number[], at: number, opname: string): number {
   const m = marks.pop();
   if (m === undefined) fail(`${opname} without a MARK`, at);
-  return stack.splice(m, stack.length - m);
+  return m;
 }
 
 function topMark(marks: number[]): number {

@@ -16,21 +16,118 @@ export function decodeWtf8(
   len: number,
 ): string | undefined {
   const end = start + len;
-  if (len <= 32) {
+  if (len <= CACHED_LEN) {
+    const s = cachedAscii(b, start, len);
+    if (s !== undefined) return s;
+  } else if (len <= 32) {
     // Short ASCII: faster than a TextDecoder call.
     let s = "";
     let i = start;
-    for (; i < end; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) break;
-      s += String.fromCharCode(c);
+    for (; i + 8 <= end; i += 8) {
+      const part = shortAscii(b, i, 8);
+      if (part === undefined) break;
+      s += part;
     }
-    if (i === end) return s;
+    if (i + 8 > end) {
+      const rest = shortAscii(b, i, end - i);
+      if (rest !== undefined) return s + rest;
+    }
   }
   try {
     return strict.decode(b.subarray(start, end));
   } catch {
     return slowDecode(b, start, end);
+  }
+}
+
+/** Short ASCII strings (dict keys, method names) are kept and reused. */
+const CACHED_LEN = 16;
+const CACHE_SIZE = 4096;
+const cacheStrings: (string | undefined)[] = new Array(CACHE_SIZE);
+const cacheBytes = new Uint8Array(CACHE_SIZE * CACHED_LEN);
+const cacheLens = new Uint8Array(CACHE_SIZE);
+
+/** `len` (at most CACHED_LEN) ASCII bytes, from the cache when there. */
+function cachedAscii(
+  b: Uint8Array,
+  p: number,
+  len: number,
+): string | undefined {
+  let h = len;
+  let or = 0;
+  for (let i = 0; i < len; i++) {
+    const c = b[p + i]!;
+    or |= c;
+    h = Math.imul(h ^ c, 0x9e3779b1);
+  }
+  if (or >= 0x80) return undefined;
+  const slot = (h >>> 20) & (CACHE_SIZE - 1);
+  const s = cacheStrings[slot];
+  if (s !== undefined && cacheLens[slot] === len) {
+    const base = slot * CACHED_LEN;
+    let i = 0;
+    while (i < len && cacheBytes[base + i] === b[p + i]) i++;
+    if (i === len) return s;
+  }
+  let out: string;
+  if (len <= 8) out = shortAscii(b, p, len)!;
+  else out = shortAscii(b, p, 8)! + shortAscii(b, p + 8, len - 8)!;
+  cacheStrings[slot] = out;
+  cacheLens[slot] = len;
+  cacheBytes.set(b.subarray(p, p + len), slot * CACHED_LEN);
+  return out;
+}
+
+/** `len` (0–8) ASCII bytes as one string, or undefined if one is not ASCII. */
+function shortAscii(
+  b: Uint8Array,
+  p: number,
+  len: number,
+): string | undefined {
+  const f = String.fromCharCode;
+  switch (len) {
+    case 0:
+      return "";
+    case 1: {
+      const a = b[p]!;
+      return a < 0x80 ? f(a) : undefined;
+    }
+    case 2: {
+      const a = b[p]!;
+      const c = b[p + 1]!;
+      return (a | c) < 0x80 ? f(a, c) : undefined;
+    }
+    case 3: {
+      const a = b[p]!;
+      const c = b[p + 1]!;
+      const d = b[p + 2]!;
+      return (a | c | d) < 0x80 ? f(a, c, d) : undefined;
+    }
+    case 4: {
+      const a = b[p]!;
+      const c = b[p + 1]!;
+      const d = b[p + 2]!;
+      const e = b[p + 3]!;
+      return (a | c | d | e) < 0x80 ? f(a, c, d, e) : undefined;
+    }
+    default: {
+      const a = b[p]!;
+      const c = b[p + 1]!;
+      const d = b[p + 2]!;
+      const e = b[p + 3]!;
+      const g = b[p + 4]!;
+      const h = len > 5 ? b[p + 5]! : 0;
+      const i = len > 6 ? b[p + 6]! : 0;
+      const j = len > 7 ? b[p + 7]! : 0;
+      if ((a | c | d | e | g | h | i | j) >= 0x80) return undefined;
+      return len === 5
+        ? f(a, c, d, e, g)
+        : len === 6
+        ? f(a, c, d, e, g, h)
+        : len === 7
+        ? f(a, c, d, e, g, h, i)
+        : f(a, c, d, e, g, h, i, j);
+    }
   }
 }
 

@@ -111,7 +111,9 @@ function segment(k: unknown): string {
   return `[${String(k)}]`;
 }
 
-let scratch: Uint8Array = new Uint8Array(16 * 1024);
+/** The output buffer reused by calls that do not overlap, and its view. */
+const scratch: Uint8Array = new Uint8Array(16 * 1024);
+const scratchView = new DataView(scratch.buffer);
 let scratchBusy = false;
 
 class Writer {
@@ -124,12 +126,13 @@ class Writer {
 
   constructor(
     buf: Uint8Array,
+    dv: DataView,
     readonly proto: number,
     readonly bigints: boolean,
     readonly profile: WriterProfile | undefined,
   ) {
     this.buf = buf;
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.dv = dv;
   }
 
   ensure(n: number): void {
@@ -137,7 +140,7 @@ class Writer {
   }
 
   grow(n: number): void {
-    const size = Math.max(this.buf.length * 2, this.pos + n + 1024);
+    const size = Math.max(this.buf.length * 2, this.pos + n + 64);
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
@@ -539,44 +542,37 @@ class Writer {
   set(s: ReadonlySet<unknown>, depth: number): void {
     const frozen = frozensetBranded(s);
     const what = frozen ? "a frozenset item" : "a set item";
-    const write = (items: Iterable<unknown>) => {
-      let i = 0;
-      for (const x of items) {
-        try {
-          this.key(x, depth + 1, what);
-        } catch (e) {
-          if (e instanceof Refusal) e.path.push(`(item ${i})`);
-          throw e;
+    const all = [...s];
+    /** MARK items `closer`, in batches (one batch for FROZENSET). */
+    const batches = (closer: number, size: number) => {
+      for (let i = 0; i < all.length; i += size) {
+        this.byte(op.MARK);
+        const to = Math.min(all.length, i + size);
+        for (let j = i; j < to; j++) {
+          try {
+            this.key(all[j], depth + 1, what);
+          } catch (e) {
+            if (e instanceof Refusal) e.path.push(`(item ${j})`);
+            throw e;
+          }
         }
-        i++;
+        this.byte(closer);
       }
     };
     if (this.proto < 4) {
       // builtins.set([items]) / builtins.frozenset([items])
       this.global("builtins", frozen ? "frozenset" : "set");
       this.byte(op.EMPTY_LIST);
-      const all = [...s];
-      for (let i = 0; i < all.length; i += BATCH) {
-        this.byte(op.MARK);
-        write(all.slice(i, i + BATCH));
-        this.byte(op.APPENDS);
-      }
+      batches(op.APPENDS, BATCH);
       this.byte(op.TUPLE1);
       this.byte(op.REDUCE);
-      return;
-    }
-    if (frozen) {
-      this.byte(op.MARK);
-      write(s);
-      this.byte(op.FROZENSET);
-      return;
-    }
-    this.byte(op.EMPTY_SET);
-    const all = [...s];
-    for (let i = 0; i < all.length; i += BATCH) {
-      this.byte(op.MARK);
-      write(all.slice(i, i + BATCH));
-      this.byte(op.ADDITEMS);
+    } else if (frozen) {
+      if (all.length === 0) this.byte(op.MARK);
+      batches(op.FROZENSET, Math.max(1, all.length));
+      if (all.length === 0) this.byte(op.FROZENSET);
+    } else {
+      this.byte(op.EMPTY_SET);
+      batches(op.ADDITEMS, BATCH);
     }
   }
 
@@ -679,8 +675,10 @@ export function pickle(value: unknown, options: WriteOptions = {}): Uint8Array {
   }
   const own = !scratchBusy;
   scratchBusy = true;
+  const buf = own ? scratch : new Uint8Array(256);
   const w = new Writer(
-    own ? scratch : new Uint8Array(256),
+    buf,
+    own ? scratchView : new DataView(buf.buffer),
     protocol,
     bigints,
     profile,
@@ -693,7 +691,8 @@ export function pickle(value: unknown, options: WriteOptions = {}): Uint8Array {
     w.value(value, 0);
     w.byte(op.STOP);
     if (w.frameStart >= 0) w.commitFrame();
-    return w.buf.slice(0, w.pos);
+    // A buffer grown for this call is returned as it is (no second copy).
+    return w.buf === buf ? w.buf.slice(0, w.pos) : w.buf.subarray(0, w.pos);
   } catch (e) {
     if (e instanceof Refusal) {
       throw new TypeError(
@@ -702,10 +701,6 @@ export function pickle(value: unknown, options: WriteOptions = {}): Uint8Array {
     }
     throw e;
   } finally {
-    if (own) {
-      // Keep a grown scratch buffer unless it got large.
-      if (w.buf.length <= 1 << 20) scratch = w.buf;
-      scratchBusy = false;
-    }
+    if (own) scratchBusy = false;
   }
 }

@@ -11,8 +11,11 @@
  */
 
 import type { PickleOptions } from "./options.ts";
-import { unpickle } from "./_reader.ts";
+import { type ReadOptions, unpickle } from "./_reader.ts";
 import { PLAIN_PROFILE } from "./_globals.ts";
+
+const PLAIN: ReadOptions = { profile: PLAIN_PROFILE };
+const PLAIN_BIGINTS: ReadOptions = { bigints: true, profile: PLAIN_PROFILE };
 
 /**
  * Unpickles one value written by CPython 3.11–3.13 with protocol 2–5
@@ -49,8 +52,5 @@ import { PLAIN_PROFILE } from "./_globals.ts";
  * ```
  */
 export function loads(bytes: Uint8Array, options: PickleOptions = {}): unknown {
-  return unpickle(bytes, {
-    bigints: options.bigints === true,
-    profile: PLAIN_PROFILE,
-  });
+  return unpickle(bytes, options.bigints === true ? PLAIN_BIGINTS : PLAIN);
 }

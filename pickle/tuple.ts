@@ -13,8 +13,9 @@
 import { asTuple, tupleBranded } from "./_brands.ts";
 
 /**
- * A Python tuple: a frozen array, branded so that `dumps()` writes a tuple
- * (a plain array is a list). `loads()` returns tuples in this form.
+ * A Python tuple: a frozen array, so that `dumps()` writes a tuple (an
+ * array that is not frozen is a list; any frozen array, `Object.freeze([1,
+ * 2])` too, is a tuple). `loads()` returns tuples in this form.
  *
  * @typeParam T The item types.
  * @param items The items.
@@ -34,7 +35,8 @@ export function tuple<T extends unknown[]>(...items: T): Readonly<T> {
 }
 
 /**
- * Whether `x` is a tuple made by `tuple()` or read by `loads()`.
+ * Whether `x` is a tuple: a frozen array, as `tuple()` makes and `loads()`
+ * returns.
  *
  * @param x Any value.
  * @returns True for tuples.

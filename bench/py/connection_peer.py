@@ -12,7 +12,7 @@ line on stdout each ({"ok": true} / {"rate": r}); EOF ends it. That lets
 bench/connection_bench.ts interleave its runs with the Deno ones.
 
 Scenarios: rtt-tcp, rtt-unix, rtt-obj-tcp, pipelined-tcp, pipelined-obj-tcp
-(send/recv of a 14-byte bytes object), bulk-tcp, handshake-tcp.
+(send/recv of a 14-byte bytes object), bulk-tcp, handshake-tcp, handshake-unix.
 """
 
 import json

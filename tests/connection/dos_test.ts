@@ -53,6 +53,19 @@ async function acceptGood(
   throw new Error("no good connection among 10,000 accepts");
 }
 
+/** Closes the listener, the connections and the peers; waits for the peers' reads. */
+async function closeAll(
+  listener: Listener,
+  conns: (Connection | undefined)[],
+  peers: Deno.Conn[],
+  ended: Promise<unknown>[],
+): Promise<void> {
+  listener.close();
+  for (const c of conns) c?.close();
+  for (const p of peers) closeQuietly(p);
+  await Promise.all(ended);
+}
+
 /** Resolves once `count` of `ps` have settled. */
 function settledCount(ps: Promise<unknown>[], count: number): Promise<void> {
   let done = 0;
@@ -110,11 +123,7 @@ Deno.test("dos: 500 silent peers are all challenged, a real client authenticates
       assert.match(f.message, /within 4000 ms: raise 'handshakeTimeout'/);
     }
   } finally {
-    listener.close();
-    server?.close();
-    client?.close();
-    for (const p of peers) closeQuietly(p);
-    await Promise.all(ended);
+    await closeAll(listener, [server, client], peers, ended);
   }
 });
 
@@ -153,11 +162,7 @@ Deno.test("dos: past maxStartups random pending handshakes are dropped, never th
       );
     }
   } finally {
-    listener.close();
-    server?.close();
-    client?.close();
-    for (const p of peers) closeQuietly(p);
-    await Promise.all(ended);
+    await closeAll(listener, [server, client], peers, ended);
   }
 });
 
@@ -166,4 +171,49 @@ Deno.test("dos: maxStartups must be >= 1", () => {
     () => new Listener({ authkey: KEY, maxStartups: 0 }),
     /'maxStartups' must be >= 1/,
   );
+});
+
+Deno.test("dos: a crowd larger than the descriptor limit does not bring the listener down (ulimit -n 256, 400 silent peers)", async () => {
+  // Deno 2.9 aborts a process that runs out of descriptors, so the default
+  // maxStartups stays under half of `ulimit -n`: the crowd is dropped at
+  // random instead of exhausting them, and a real client gets through.
+  const fixture = new URL("./fixtures/low_fd_listener.ts", import.meta.url)
+    .pathname;
+  const tmp = await Deno.makeTempDir({ prefix: "mproc-dos-" });
+  const child = new Deno.Command("sh", {
+    args: [
+      "-c",
+      `ulimit -n 256 && exec "$0" run -A "$1"`,
+      Deno.execPath(),
+      fixture,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { TMPDIR: tmp },
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stderr = new Response(child.stderr).text();
+  const peers: Deno.Conn[] = [];
+  let client: Connection | undefined;
+  try {
+    const first = await deadline(lines.read(), 30_000, "the fixture's address");
+    const address = JSON.parse(first.value!);
+    for (let i = 0; i < 400; i++) peers.push(await rawConnect(address));
+    client = await Client(address, { authkey: KEY, timeout: 1000 });
+    await client.sendBytes(new TextEncoder().encode("still here"));
+    assert.equal(
+      new TextDecoder().decode(await client.recvBytes()),
+      "still here",
+    );
+  } finally {
+    client?.close();
+    for (const p of peers) closeQuietly(p);
+    await child.stdin.close();
+    const status = await deadline(child.status, 30_000, "the fixture's exit");
+    await lines.cancel();
+    const err = await stderr;
+    await Deno.remove(tmp, { recursive: true });
+    assert.ok(status.success, `the listener process failed: ${err}`);
+  }
 });
