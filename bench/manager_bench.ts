@@ -7,7 +7,7 @@
  *   echo Worker, TCP no-delay, and over a Unix socket; for the remote
  *   figures, with an echo process, as their server is one) and the start
  *   time of a bare Deno Worker (and of a bare `node:worker_threads` Worker,
- *   the kind `start()` uses).
+ *   the kind `start()` falls back to).
  *
  * Sequential figures: one call awaited after the other from one client.
  * Pipelined figures: the same calls with 1000 kept in flight on one
@@ -304,7 +304,7 @@ async function rawRttProcess(): Promise<number> {
   }
 }
 
-/** Median ms from a `node:worker_threads` Worker's creation to its first message (the kind `start()` uses). */
+/** Median ms from a `node:worker_threads` Worker's creation to its first message (`start()`'s fallback kind). */
 async function nodeWorkerStart(): Promise<number> {
   const { Worker: NodeWorker } = await import("node:worker_threads");
   const times: number[] = [];
@@ -733,8 +733,7 @@ rows.push({
   name: "start-up to first proxy vs a bare node:worker_threads Worker",
   unit: "ms (lower is better)",
   ours: st.first,
-  anchor:
-    "bare node:worker_threads Worker start (the kind start() uses: it can be unref'd)",
+  anchor: "bare node:worker_threads Worker start (start()'s fallback kind)",
   anchorValue: bareNodeWorker,
   ratio: st.first / bareNodeWorker,
   target: "info",

@@ -22,15 +22,18 @@
  *   built-in types); internals: one connection's requests and replies
  *   (`_session.ts`), the on-demand connection of transferred proxies
  *   (`_lazy_conn.ts`), the refusal of values the server cannot hold
- *   (`_check_args.ts`), the exit-time removal of a started server's socket
- *   dir (`_exit_cleanup.ts`), permission errors naming every flag
+ *   (`_check_args.ts`), the Worker a started server runs in and its hold
+ *   on the program (`_server_thread.ts`), the exit-time removal of its
+ *   socket dir (`_exit_cleanup.ts`), permission errors naming every flag
  *   (`_permissions.ts`).
  * - `server/` — `ManagerServer` (`server.ts`: listener, stats, close); the
  *   protocol-neutral core (`_core.ts`: registry, calls, connected peers,
  *   `coreOf(server)`) and the one table of objects owning every reference
  *   count (`_object_table.ts`); one "door" per wire protocol turning frames
  *   into core calls (`_msgpack_door.ts`; a second protocol is a door beside
- *   it, on the same core); the Worker entry of `start()` (`_worker.ts`).
+ *   it, on the same core); what `start()`'s server Worker runs
+ *   (`_serve_in_worker.ts`) and its two entries (`_worker.ts`: a web
+ *   Worker; `_node_worker.ts`: a `node:worker_threads` one).
  * - `types/` — the shared referents (`queue.ts`, `lock.ts`, `dict.ts`, …),
  *   the registry of types (`registry.ts`), blocking options (`options.ts`,
  *   checked by the leaf `_blocking.ts`), `Undoable` (`undoable.ts`), and

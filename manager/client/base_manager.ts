@@ -6,7 +6,6 @@
  * @module
  */
 
-import { Worker } from "node:worker_threads";
 import { assertNotImporting } from "../../_import_guard.ts";
 import {
   type Address,
@@ -25,9 +24,10 @@ import {
   type TypeSpec,
 } from "../types/registry.ts";
 import type { ConnLike } from "../protocol/conn.ts";
-import type { WorkerReply, WorkerStart } from "../server/_worker.ts";
+import type { WorkerStart } from "../server/_serve_in_worker.ts";
 import { checkArgs } from "./_check_args.ts";
 import { removeAtExit } from "./_exit_cleanup.ts";
+import { type ServerThread, spawnServer } from "./_server_thread.ts";
 import { explainDenied } from "./_permissions.ts";
 import { Session } from "./_session.ts";
 import {
@@ -170,7 +170,7 @@ function isToken(t: unknown): t is Token {
 }
 
 interface Started {
-  worker: Worker;
+  thread: ServerThread;
   /** Takes the server's private temp dir off the exit-cleanup list. */
   forget: () => void;
 }
@@ -333,28 +333,10 @@ export class BaseManager implements AsyncDisposable {
     cls: T,
     start: WorkerStart,
   ): Promise<InstanceType<T>> {
-    const worker = new Worker(
-      new URL("../server/_worker.ts", import.meta.url),
-      { workerData: start },
-    );
-    let reply: WorkerReply;
+    const thread = spawnServer(start);
+    let ready: { address: Address; epoch: string; pythonAddress?: Address };
     try {
-      reply = await new Promise<WorkerReply>((resolve, reject) => {
-        worker.once("message", resolve);
-        worker.once("error", (e: Error) =>
-          reject(
-            new Error(
-              `Cannot start the manager as its server Worker failed: ${e.message}`,
-              { cause: e },
-            ),
-          ));
-        worker.once("exit", (code: number) =>
-          reject(
-            new Error(
-              `Cannot start the manager as its server Worker exited (code ${code})`,
-            ),
-          ));
-      });
+      const reply = await thread.started;
       if (reply.kind !== "ready") {
         const r = reply as { name?: string; message?: string };
         const err = new Error(
@@ -367,43 +349,41 @@ export class BaseManager implements AsyncDisposable {
         if (r.name === "NotCapable") err.name = r.name;
         throw err;
       }
+      ready = reply;
     } catch (e) {
-      worker.removeAllListeners();
-      await worker.terminate();
+      await thread.terminate();
       throw e;
     }
-    worker.removeAllListeners();
     // The listener's private temp dir goes at exit even if shutdown() is
     // never called (the Worker dies with the program, unref'd below).
     const dir = start.address === undefined
-      ? privateDir(reply.address)
+      ? privateDir(ready.address)
       : undefined;
     const forget = dir === undefined ? () => {} : removeAtExit(dir);
     const m = new cls() as InstanceType<T>;
-    m.#started = { worker, forget };
-    m.#pythonAddress = reply.pythonAddress;
+    m.#started = { thread, forget };
+    m.#pythonAddress = ready.pythonAddress;
     // The starting thread connects over the server's own socket (a Unix
     // socket unless an address was given): between two threads of this VM a
     // Unix socket round trip is much cheaper than a MessagePort wake-up.
     let link: ConnLike;
     try {
-      link = await Client(reply.address, { authkey: start.authkey });
+      link = await Client(ready.address, { authkey: start.authkey });
     } catch (e) {
       await m.shutdown().catch(() => {});
       throw e;
     }
     // An uncaught error in the server Worker: drop the link rather than wait.
-    worker.on("error", () => link.close());
-    worker.on("exit", () => link.close());
+    thread.onLost(() => link.close());
     try {
-      await m.#attach(link, reply.address, start.authkey, reply.epoch);
+      await m.#attach(link, ready.address, start.authkey, ready.epoch);
     } catch (e) {
       await m.shutdown().catch(() => {});
       throw e;
     }
     // From now on the Worker never keeps the program alive: a call waiting
     // for its reply does (its socket read is pending), an idle manager not.
-    worker.unref();
+    thread.unref();
     return m;
   }
 
@@ -687,22 +667,10 @@ export class BaseManager implements AsyncDisposable {
     }
     this.#shutdown ??= (async () => {
       this.#session?.close();
-      const { worker, forget } = started;
-      worker.ref();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2000);
-        const done = () => {
-          clearTimeout(t);
-          resolve();
-        };
-        worker.on("message", (m: WorkerReply) => {
-          if (m?.kind === "closed") done();
-        });
-        worker.once("exit", done);
-        worker.postMessage({ kind: "shutdown" });
-      });
-      worker.removeAllListeners();
-      await worker.terminate();
+      const { thread, forget } = started;
+      thread.ref();
+      await thread.shutdown(2000);
+      await thread.terminate();
       // Its listener removed its files, unless the Worker had to be killed.
       forget();
     })();

@@ -1,5 +1,5 @@
 // Checks of blocking options and timeouts, run by the proxies (so a bad
-// `{ block, timeout }` throws synchronously on the client) and again by the
+// `{ block, timeout }` is refused before anything is sent) and again by the
 // referents on the server. A leaf: it imports only the options' types.
 
 import type { BlockingOptions } from "./options.ts";

@@ -1,7 +1,8 @@
 // The client-visible API of SyncManager's types: the methods each exposes
 // (CPython's, camelCased), and client-side checks of their blocking options,
-// so that a bad `{ block, timeout }` or timeout throws a TypeError/RangeError
-// synchronously (the same checks the referents run on the server). Kept free
+// so that a bad `{ block, timeout }` or timeout rejects with a
+// TypeError/RangeError before anything is sent (the same checks the
+// referents run on the server). Kept free
 // of the referents' code: proxies rebuilt in other threads import it.
 
 import { checkTimeout, readAcquire, readBlocking } from "./_blocking.ts";

@@ -2,7 +2,7 @@
 // by every manager started with `start()` and by `SyncManager.serve()`.
 
 import { BUILTIN_API } from "./_exposed.ts";
-import { makeSpec, type TypeSpec } from "./registry.ts";
+import { allRegistrations, makeSpec, type TypeSpec } from "./registry.ts";
 import { SharedArray } from "./array.ts";
 import { SharedBarrier } from "./barrier.ts";
 import { SharedCondition } from "./condition.ts";
@@ -82,3 +82,14 @@ export const BUILTIN_SPECS: ReadonlyMap<string, TypeSpec> = new Map<
     ),
   ].map((s) => [s.typeid, s]),
 );
+
+/**
+ * What a server started in this thread serves: SyncManager's types plus
+ * every type registered here so far (`start({ module })`'s Worker and the
+ * CLI call this after importing the module that registers them).
+ */
+export function servedTypes(): Map<string, TypeSpec> {
+  const registry = new Map<string, TypeSpec>(BUILTIN_SPECS);
+  for (const [k, v] of allRegistrations) registry.set(k, v);
+  return registry;
+}

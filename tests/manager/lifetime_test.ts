@@ -162,3 +162,30 @@ Deno.test("without --allow-write, Manager() rejects naming every flag it needs",
   );
   clean(r);
 });
+
+for (const kind of ["web", "node"] as const) {
+  Deno.test(`the ${kind} kind of server Worker, unref'd while serving, never keeps the program alive`, async () => {
+    const r = await run("manager_thread.ts", [kind]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${kind} ready, hello hello$`, "m"));
+  });
+
+  Deno.test(`the ${kind} kind of server Worker shuts down, its socket dir removed`, async () => {
+    const r = await run("manager_thread.ts", [kind, "shutdown"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^closed$/m);
+    clean(r);
+  });
+}
+
+Deno.test("without --allow-read, Manager() rejects naming every flag it needs", async () => {
+  const r = await run("manager_exit.ts", ["end"], {
+    perms: ["--allow-write", "--allow-net"],
+  });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /NotCapable: Cannot start the manager as Deno denied read access: run with --allow-read --allow-write --allow-net/,
+  );
+  clean(r);
+});

@@ -136,3 +136,24 @@ Deno.test("codec errors name the argument or the result, not wire positions", as
   );
   assert.equal(await q.qsize(), 0);
 });
+
+Deno.test("an idle client whose server went away learns it at its next call (a rejection, no hang)", async () => {
+  const server = await SyncManager.serve({
+    address: "127.0.0.1:0",
+    authkey: "k",
+  });
+  const m = await SyncManager.connect({
+    address: server.address,
+    authkey: "k",
+  });
+  try {
+    const q = await m.Queue();
+    await q.put(1);
+    // Nothing is awaited now: the client has no read pending.
+    await server.close();
+    await assert.rejects(q.get(), /connection to the manager at .* is closed/);
+    await assert.rejects(m.stats(), /is closed/);
+  } finally {
+    await m.close();
+  }
+});
