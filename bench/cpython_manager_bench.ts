@@ -5,26 +5,31 @@
  *   server's CPython door (`serve({ python })`, in this process) vs against
  *   CPython's own `SyncManager` server (bench/py/cpython_manager_peer.py);
  * - our `connect({ protocol: "cpython" })` client's pairs/s against that
- *   CPython server vs a CPython client against the same server.
+ *   CPython server vs a CPython client against the same server;
+ * - (info) the transport floor: the same CPython client doing bare 40-byte
+ *   round trips against a `connection/` echo vs a CPython Listener echo.
  *
  * A pair is one `put` then one `get`, sequential, from one client thread.
  * Each figure: RUNS runs of about SECONDS after a warm-up, best run; each
- * figure and its anchor run back to back in each of ROUNDS rounds, best
- * round kept (the machine may be shared).
+ * figure and its anchor run back to back in each of ROUNDS rounds; the
+ * figures are the rounds' medians and the ratio the median of the rounds'
+ * ratios (the machine may be shared). Every process is pinned to CPU 0
+ * (BENCH_PIN=0 to leave them free).
  *
  * Run: `deno run -A --unstable-worker-options bench/cpython_manager_bench.ts`
- * (env: BENCH_SECONDS, default 0.5; BENCH_RUNS, default 3; BENCH_ROUNDS,
- * default 2). Writes bench/results/cpython_manager.json.
+ * (env: BENCH_SECONDS, default 0.3; BENCH_RUNS, default 2; BENCH_ROUNDS,
+ * default 5). Writes bench/results/cpython_manager.json.
  *
  * @module
  */
 
+import { Listener } from "../connection/mod.ts";
 import { type QueueProxy, SyncManager } from "../manager/mod.ts";
-import { type BenchRow, cpython, reportRows } from "./_common.ts";
+import { type BenchRow, cpython, pin, reportRows, row } from "./_common.ts";
 
-const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 0.5);
-const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 2);
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 0.3);
+const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 2);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const KEY = new TextEncoder().encode("cpython-manager-bench");
 const KEY_HEX = Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join(
   "",
@@ -32,13 +37,22 @@ const KEY_HEX = Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join(
 const PEER = new URL("./py/cpython_manager_peer.py", import.meta.url).pathname;
 
 const python = await cpython("3.11.7");
+// One CPU for every process of the run (BENCH_PIN=0 to leave it): on this
+// 2-vCPU VM a cross-CPU wake-up costs more than a round trip, so unpinned
+// figures swing 2-3x with where the ends land.
+const pinned = await pin();
+console.log(`cpython_manager bench (${pinned})`);
 
-/** A CPython client's best pairs/s against host:port. */
-async function pythonClient(host: string, port: number): Promise<number> {
+/** A CPython client's best pairs/s against host:port (`mode`: client or ping). */
+async function pythonClient(
+  host: string,
+  port: number,
+  mode = "client",
+): Promise<number> {
   const out = await new Deno.Command(python, {
     args: [
       PEER,
-      "client",
+      mode,
       host,
       String(port),
       KEY_HEX,
@@ -74,23 +88,45 @@ async function denoPairs(q: QueueProxy): Promise<number> {
   return best;
 }
 
-// A CPython SyncManager server, for the anchor of direction 1 and the
-// target of direction 2.
-const pyServer = new Deno.Command(python, {
-  args: [PEER, "serve", KEY_HEX],
-  stdin: "piped",
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const reader = pyServer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let first = "";
-while (!first.includes("\n")) {
-  const { value, done } = await reader.read();
-  if (done) throw new Error("the CPython server did not start");
-  first += value;
+/** Starts a CPython peer in `mode` (serve, echo); resolves its port. */
+async function startPeer(mode: string) {
+  const child = new Deno.Command(python, {
+    args: [PEER, mode, KEY_HEX],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the CPython ${mode} peer did not start`);
+    first += value;
+  }
+  void reader.cancel();
+  return { child, port: JSON.parse(first).port as number };
 }
-void reader.cancel();
-const pyPort = JSON.parse(first).port as number;
+
+// A CPython SyncManager server (the anchor of direction 1, the target of
+// direction 2), and a CPython echo Listener (the transport floor).
+const { child: pyServer, port: pyPort } = await startPeer("serve");
+const { child: pyEcho, port: echoPort } = await startPeer("echo");
+
+// The transport floor on our side: a connection/ Listener echoing frames.
+const echo = new Listener({ address: "127.0.0.1:0", authkey: KEY });
+const echoLoop = (async () => {
+  for await (const c of echo) {
+    (async () => {
+      try {
+        for (;;) await c.sendBytes(await c.recvBytes());
+      } catch {
+        c.close();
+      }
+    })();
+  }
+})();
+const denoEcho = echo.address as { hostname: string; port: number };
 
 const server = await SyncManager.serve({
   address: "127.0.0.1:0",
@@ -99,7 +135,14 @@ const server = await SyncManager.serve({
 });
 const door = server.pythonAddress as { hostname: string; port: number };
 
-const best = { pyOnOurs: 0, pyOnPy: 0, oursOnPy: 0, pyOnPy2: 0 };
+const runs = {
+  pyOnOurs: [] as number[],
+  pyOnPy: [] as number[],
+  oursOnPy: [] as number[],
+  pyOnPy2: [] as number[],
+  pingDeno: [] as number[],
+  pingPy: [] as number[],
+};
 try {
   await using client = await SyncManager.connect({
     address: `127.0.0.1:${pyPort}`,
@@ -108,46 +151,53 @@ try {
   });
   const q = await client.Queue();
   for (let round = 0; round < ROUNDS; round++) {
-    best.pyOnOurs = Math.max(
-      best.pyOnOurs,
-      await pythonClient(door.hostname, door.port),
+    runs.pyOnOurs.push(await pythonClient(door.hostname, door.port));
+    runs.pyOnPy.push(await pythonClient("127.0.0.1", pyPort));
+    runs.oursOnPy.push(await denoPairs(q));
+    runs.pyOnPy2.push(await pythonClient("127.0.0.1", pyPort));
+    runs.pingDeno.push(
+      await pythonClient(denoEcho.hostname, denoEcho.port, "ping"),
     );
-    best.pyOnPy = Math.max(
-      best.pyOnPy,
-      await pythonClient("127.0.0.1", pyPort),
-    );
-    best.oursOnPy = Math.max(best.oursOnPy, await denoPairs(q));
-    best.pyOnPy2 = Math.max(
-      best.pyOnPy2,
-      await pythonClient("127.0.0.1", pyPort),
-    );
+    runs.pingPy.push(await pythonClient("127.0.0.1", echoPort, "ping"));
   }
   await q[Symbol.asyncDispose]();
 } finally {
   await server.close();
-  await pyServer.stdin.close();
-  await pyServer.status;
+  echo.close();
+  await echoLoop;
+  for (const c of [pyServer, pyEcho]) {
+    await c.stdin.close();
+    await c.status;
+  }
 }
 
+// Each figure and its anchor ran back to back in every round: the ratio is
+// the median of the rounds' ratios (common load drift cancels).
 const rows: BenchRow[] = [
-  {
-    name: "CPython client put+get pairs on a managed Queue, our server",
-    unit: "pairs/s",
-    ours: best.pyOnOurs,
-    anchor: "same client, CPython 3.11 SyncManager server",
-    anchorValue: best.pyOnPy,
-    ratio: best.pyOnOurs / best.pyOnPy,
-    target: "≥ 1×",
-  },
-  {
-    name: 'our client (protocol: "cpython") put+get pairs, CPython server',
-    unit: "pairs/s",
-    ours: best.oursOnPy,
-    anchor: "CPython 3.11 client, same server",
-    anchorValue: best.pyOnPy2,
-    ratio: best.oursOnPy / best.pyOnPy2,
-    target: "≥ 1×",
-  },
+  row(
+    "CPython client put+get pairs on a managed Queue, our server",
+    "pairs/s",
+    runs.pyOnOurs,
+    "same client, CPython 3.11 SyncManager server",
+    runs.pyOnPy,
+    1,
+  ),
+  row(
+    'our client (protocol: "cpython") put+get pairs, CPython server',
+    "pairs/s",
+    runs.oursOnPy,
+    "CPython 3.11 client, same server",
+    runs.pyOnPy2,
+    1,
+  ),
+  row(
+    "transport floor: CPython client 2 round trips of 40 B on a raw connection/ echo",
+    "pairs/s",
+    runs.pingDeno,
+    "same client, CPython 3.11 Listener echo",
+    runs.pingPy,
+    null,
+  ),
 ];
 
 await reportRows("cpython_manager", rows);
