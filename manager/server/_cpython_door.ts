@@ -234,14 +234,25 @@ export class CPythonDoor {
     for (const c of this.#conns) c.close();
   }
 
-  async #send(conn: Connection, kind: string, payload: unknown): Promise<void> {
+  /**
+   * Writes one reply; a payload pickle cannot carry becomes CPython's
+   * `#UNSERIALIZABLE` (then false: the value did not go out).
+   */
+  async #send(
+    conn: Connection,
+    kind: string,
+    payload: unknown,
+  ): Promise<boolean> {
     let bytes: Uint8Array;
+    let sent = true;
     try {
       bytes = this.#dumps(tup(kind, payload));
     } catch (e) {
       bytes = this.#dumps(tup("#UNSERIALIZABLE", traceback(e)));
+      sent = false;
     }
     await conn.sendBytes(bytes);
+    return sent;
   }
 
   /** Reads one request: `(ident, methodname, args, kwds)`. */
@@ -287,7 +298,7 @@ export class CPythonDoor {
     try {
       req = this.#parse(bytes);
     } catch (e) {
-      return await this.#send(conn, "#TRACEBACK", traceback(e));
+      return void await this.#send(conn, "#TRACEBACK", traceback(e));
     }
     const [, name, args, kwds] = req;
     if (name === "accept_connection") {
@@ -504,7 +515,7 @@ export class CPythonDoor {
     try {
       req = this.#parse(bytes);
     } catch (e) {
-      return await this.#send(conn, "#TRACEBACK", traceback(e));
+      return void await this.#send(conn, "#TRACEBACK", traceback(e));
     }
     const [ident, name, args, kwds] = req;
     let entry: HostEntry;
@@ -524,7 +535,7 @@ export class CPythonDoor {
         );
       }
     } catch (e) {
-      return await this.#send(conn, "#TRACEBACK", traceback(e));
+      return void await this.#send(conn, "#TRACEBACK", traceback(e));
     }
     const type = pyTypeOf(entry.obj);
     let result: unknown;
@@ -562,11 +573,11 @@ export class CPythonDoor {
     }
     if (result instanceof Undoable) {
       if (caller.gone) return result.undo();
-      try {
-        await this.#send(conn, "#RETURN", result.value);
-      } catch {
-        result.undo();
-      }
+      // An item that did not reach the client goes back to its queue.
+      const sent = await this.#send(conn, "#RETURN", result.value).catch(
+        () => false,
+      );
+      if (!sent) result.undo();
       return;
     }
     // Writes go out in order: the next request is read meanwhile (a failed

@@ -278,3 +278,29 @@ Deno.test("serve({ python }) needs an authkey", async () => {
     TypeError,
   );
 });
+
+Deno.test("cpython client: an item pickle cannot carry stays in the queue for a Deno client", async () => {
+  const py = pythons[0];
+  const { server, host, port } = await serve();
+  await using _s = server;
+  await using m = await PyManager.connect({
+    address: server.address,
+    authkey: KEY,
+  });
+  const q = await m.create<SharedQueue>("get_queue");
+  const when = new Date(0);
+  await q.put(when);
+  const r = await runPy(py, "client_of_deno.py", [
+    host,
+    port,
+    hex(KEY),
+    "take",
+  ]);
+  assert.deepEqual(r.code, 0, r.stderr);
+  assert.deepEqual(r.oks, [{
+    ok: "take",
+    error: "RemoteError",
+    unserializable: true,
+  }]);
+  assert.deepEqual(await q.get({ timeout: 10_000 }), when);
+});

@@ -11,6 +11,7 @@ Scenarios (each prints one JSON line per check it passed, then "DONE"):
   hold       takes the shared lock (get_lock) and waits on the shared queue
              (get_queue) in another thread, prints HELD, then sleeps until killed
   feed N     puts 0..N-1 on get_queue (the Deno side drains it)
+  take       gets one item of get_queue (or reports why it could not)
   wrongkey   connects with a wrong key (AuthenticationError expected)
 """
 
@@ -432,6 +433,14 @@ def scenario_hold(m):
     time.sleep(600)
 
 
+def scenario_take(m):
+    q = m.get_queue()
+    try:
+        ok("take", value=repr(q.get(timeout=10)))
+    except managers.RemoteError as e:
+        ok("take", error="RemoteError", unserializable="Unserializable" in str(e))
+
+
 def scenario_feed(m, n):
     q = m.get_queue()
     for i in range(n):
@@ -458,6 +467,8 @@ def main():
         scenario_hostile(m, address, key)
     elif scenario == "hold":
         scenario_hold(m)
+    elif scenario == "take":
+        scenario_take(m)
     elif scenario == "feed":
         scenario_feed(m, int(sys.argv[5]))
     print("DONE", flush=True)
