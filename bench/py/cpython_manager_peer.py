@@ -52,26 +52,35 @@ def echo(key):
     sys.stdin.read()
 
 
-def ping(host, port, key, seconds, runs):
-    from multiprocessing.connection import Client
-
-    c = Client((host, port), authkey=key)
-    msg = b"x" * 40
-    for _ in range(400):
-        c.send_bytes(msg)
-        c.recv_bytes()
+def best_rate(step, seconds, runs, per=1):
+    """The best of `runs` runs of about `seconds`: calls of step() per second / per."""
     best = 0.0
     for _ in range(runs):
         n = 0
         t0 = time.perf_counter()
         deadline = t0 + seconds
         while True:
-            c.send_bytes(msg)
-            c.recv_bytes()
+            step()
             n += 1
             if n % 100 == 0 and time.perf_counter() >= deadline:
                 break
-        best = max(best, n / 2 / (time.perf_counter() - t0))
+        best = max(best, n / per / (time.perf_counter() - t0))
+    return best
+
+
+def ping(host, port, key, seconds, runs):
+    from multiprocessing.connection import Client
+
+    c = Client((host, port), authkey=key)
+    msg = b"x" * 40
+
+    def step():
+        c.send_bytes(msg)
+        c.recv_bytes()
+
+    for _ in range(400):
+        step()
+    best = best_rate(step, seconds, runs, per=2)
     c.close()
     print(json.dumps({"pairs_per_s": best}), flush=True)
 
@@ -80,22 +89,14 @@ def client(host, port, key, seconds, runs):
     m = SyncManager(address=(host, port), authkey=key)
     m.connect()
     q = m.Queue()
-    for i in range(200):  # warm-up
-        q.put(i)
+
+    def step():
+        q.put(1)
         q.get()
-    best = 0.0
-    for _ in range(runs):
-        n = 0
-        t0 = time.perf_counter()
-        deadline = t0 + seconds
-        while True:
-            q.put(n)
-            q.get()
-            n += 1
-            if n % 50 == 0 and time.perf_counter() >= deadline:
-                break
-        best = max(best, n / (time.perf_counter() - t0))
-    print(json.dumps({"pairs_per_s": best}), flush=True)
+
+    for _ in range(200):  # warm-up
+        step()
+    print(json.dumps({"pairs_per_s": best_rate(step, seconds, runs)}), flush=True)
 
 
 if __name__ == "__main__":

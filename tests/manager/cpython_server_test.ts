@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { SharedQueue, SyncManager } from "../../manager/mod.ts";
 import { SharedLock } from "../../manager/types/lock.ts";
-import { findPythons, hex, PyProcess, runPy } from "./_cpython.ts";
+import { findPythons, hex, PyProcess, type PyRun, runPy } from "./_cpython.ts";
 
 const pythons = await findPythons();
 const KEY = new TextEncoder().encode("not the default key");
@@ -27,6 +27,20 @@ async function serve() {
   return { server, host: a.hostname, port: String(a.port) };
 }
 
+/** Runs a driver of tests/manager/py/ against host:port; it must exit 0. */
+async function drive(
+  py: (typeof pythons)[number],
+  script: string,
+  host: string,
+  port: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<PyRun> {
+  const r = await runPy(py, script, [host, port, hex(KEY), ...extra], env);
+  assert.deepEqual(r.code, 0, r.stderr);
+  return r;
+}
+
 function checks(oks: Record<string, unknown>[]): string[] {
   return oks.map((o) => o.ok as string);
 }
@@ -35,13 +49,7 @@ for (const py of pythons) {
   Deno.test(`cpython ${py.version} client: every SyncManager type on a Deno server`, async () => {
     const { server, host, port } = await serve();
     await using _s = server;
-    const r = await runPy(py, "client_of_deno.py", [
-      host,
-      port,
-      hex(KEY),
-      "types",
-    ]);
-    assert.deepEqual(r.code, 0, r.stderr);
+    const r = await drive(py, "client_of_deno.py", host, port, ["types"]);
     assert.deepEqual(checks(r.oks), [
       "queue",
       "queue_blocking_get",
@@ -86,15 +94,9 @@ Deno.test("cpython client: hostile pickles are refused by name, nothing runs, th
   const dir = await Deno.makeTempDir({ prefix: "cpyman-evil-" });
   try {
     const marker = `${dir}/ran`;
-    const r = await runPy(py, "client_of_deno.py", [
-      host,
-      port,
-      hex(KEY),
-      "hostile",
-    ], {
+    const r = await drive(py, "client_of_deno.py", host, port, ["hostile"], {
       EVIL_MARKER: marker,
     });
-    assert.deepEqual(r.code, 0, r.stderr);
     assert.deepEqual(checks(r.oks), [
       "hostile_create",
       "hostile_method",
@@ -142,13 +144,7 @@ Deno.test("cpython client: a wrong key is refused", async () => {
   const py = pythons[0];
   const { server, host, port } = await serve();
   await using _s = server;
-  const r = await runPy(py, "client_of_deno.py", [
-    host,
-    port,
-    hex(KEY),
-    "wrongkey",
-  ]);
-  assert.deepEqual(r.code, 0, r.stderr);
+  const r = await drive(py, "client_of_deno.py", host, port, ["wrongkey"]);
   assert.deepEqual(checks(r.oks), ["wrongkey"]);
 });
 
@@ -162,14 +158,7 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
   });
   const q = await m.create<SharedQueue>("get_queue");
   const before = await m.stats();
-  const r = await runPy(py, "client_of_deno.py", [
-    host,
-    port,
-    hex(KEY),
-    "feed",
-    "50",
-  ]);
-  assert.deepEqual(r.code, 0, r.stderr);
+  const r = await drive(py, "client_of_deno.py", host, port, ["feed", "50"]);
   // The Python client's references (create, incref, decref on throwaway
   // connections, decref at its exit) are all given back.
   assert.deepEqual((await m.stats()).refcounts, before.refcounts);
@@ -221,12 +210,13 @@ for (const py of pythons) {
       python: { address: "127.0.0.1:0" },
     });
     const a = server.pythonAddress as { hostname: string; port: number };
-    const r = await runPy(py, "ported_cpython_tests.py", [
+    const r = await drive(
+      py,
+      "ported_cpython_tests.py",
       a.hostname,
       String(a.port),
-      hex(KEY),
-    ]);
-    assert.deepEqual(r.code, 0, r.stderr);
+      [],
+    );
     assert.deepEqual(checks(r.oks), [
       "_TestMyManager.common",
       "_TestRemoteManager.test_remote",
@@ -242,21 +232,12 @@ Deno.test("start({ python }) serves CPython clients from the manager's Worker, o
   });
   const a = m.pythonAddress as { hostname: string; port: number };
   assert.ok(a && a.port > 0);
-  const r = await runPy(py, "client_of_deno.py", [
-    a.hostname,
-    String(a.port),
-    hex(KEY),
+  const r = await drive(py, "client_of_deno.py", a.hostname, String(a.port), [
     "wrongkey",
   ]);
-  assert.deepEqual(r.code, 0, r.stderr);
   // A Python-created object is visible to the Deno client's stats.
   const before = (await m.stats()).objects;
-  const made = await runPy(py, "make_list.py", [
-    a.hostname,
-    String(a.port),
-    hex(KEY),
-  ]);
-  assert.deepEqual(made.code, 0, made.stderr);
+  const made = await drive(py, "make_list.py", a.hostname, String(a.port), []);
   const stats = await m.stats();
   assert.equal(stats.objects, before + 1);
   const [id] = Object.entries(stats.types).find(([, t]) => t === "list")!;
@@ -290,13 +271,7 @@ Deno.test("cpython client: an item pickle cannot carry stays in the queue for a 
   const q = await m.create<SharedQueue>("get_queue");
   const when = new Date(0);
   await q.put(when);
-  const r = await runPy(py, "client_of_deno.py", [
-    host,
-    port,
-    hex(KEY),
-    "take",
-  ]);
-  assert.deepEqual(r.code, 0, r.stderr);
+  const r = await drive(py, "client_of_deno.py", host, port, ["take"]);
   assert.deepEqual(r.oks, [{
     ok: "take",
     error: "RemoteError",
