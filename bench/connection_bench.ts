@@ -289,17 +289,25 @@ async function serveRaw(
   const { listener, address, dir } = rawListen(cmd.transport);
   post({ id: cmd.id, address });
   if (cmd.role === "accept") {
-    for await (const c of listener) {
-      // A "stop" connection writes one byte before closing.
-      const b = new Uint8Array(1);
-      const r = await c.read(b).catch(() => null);
-      c.close();
-      if (r === 1) break;
-    }
+    // Each connection is read on its own, so that accepting never waits on
+    // one (a Unix listener's backlog fills otherwise: connect() gets EAGAIN).
+    // A "stop" connection writes one byte before closing.
+    const stop = () => {
+      try {
+        listener.close();
+      } catch {
+        // closed already
+      }
+    };
     try {
-      listener.close();
+      for await (const c of listener) {
+        c.read(new Uint8Array(1)).catch(() => null).then((r) => {
+          c.close();
+          if (r === 1) stop();
+        });
+      }
     } catch {
-      // the loop's exit closed it
+      // the stop connection closed the listener
     }
     if (dir) Deno.removeSync(dir, { recursive: true });
     return;
@@ -696,13 +704,30 @@ async function oursHandshake(
   });
 }
 
+/**
+ * A raw connect that waits out a full backlog: a Unix connect() that needs
+ * no reply outpaces the accepting peer and gets EAGAIN (WouldBlock).
+ */
+async function connectRetrying(
+  addr: Deno.NetAddr | Deno.UnixAddr,
+): Promise<Deno.Conn> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await rawConnect(addr);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.WouldBlock) || attempt > 10_000) throw e;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+}
+
 async function rawConnectClose(
   peer: Peer,
   transport: Transport,
 ): Promise<Subject> {
   const addr = await peer.start("raw", transport, "accept");
   return timedSubject(async (k) => {
-    for (let i = 0; i < k; i++) (await rawConnect(addr)).close();
+    for (let i = 0; i < k; i++) (await connectRetrying(addr)).close();
   }, () => {
     rawConnect(addr).then(async (c) => {
       await c.write(new Uint8Array(1));
