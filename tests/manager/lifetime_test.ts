@@ -141,27 +141,25 @@ Deno.test("a module starting a manager of itself at top level is refused in the 
   clean(r);
 });
 
-Deno.test("without --allow-net, Manager() rejects naming every flag it needs; nothing is left behind", async () => {
-  const r = await run("manager_exit.ts", ["end"], {
-    perms: ["--allow-read", "--allow-write"],
+for (
+  const [missing, perms] of [
+    ["net", ["--allow-read", "--allow-write"]],
+    ["write", ["--allow-read"]],
+    ["read", ["--allow-write", "--allow-net"]],
+  ] as const
+) {
+  Deno.test(`without --allow-${missing}, Manager() rejects naming every flag it needs; nothing is left behind`, async () => {
+    const r = await run("manager_exit.ts", ["end"], { perms: [...perms] });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `NotCapable: Cannot start the manager as Deno denied ${missing} access: run with --allow-read --allow-write --allow-net`,
+      ),
+    );
+    clean(r);
   });
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /NotCapable: Cannot start the manager as Deno denied net access: run with --allow-read --allow-write --allow-net/,
-  );
-  clean(r);
-});
-
-Deno.test("without --allow-write, Manager() rejects naming every flag it needs", async () => {
-  const r = await run("manager_exit.ts", ["end"], { perms: ["--allow-read"] });
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /NotCapable: Cannot start the manager as Deno denied write access: run with --allow-read --allow-write --allow-net/,
-  );
-  clean(r);
-});
+}
 
 for (const kind of ["web", "node"] as const) {
   Deno.test(`the ${kind} kind of server Worker, unref'd while serving, never keeps the program alive`, async () => {
@@ -177,15 +175,3 @@ for (const kind of ["web", "node"] as const) {
     clean(r);
   });
 }
-
-Deno.test("without --allow-read, Manager() rejects naming every flag it needs", async () => {
-  const r = await run("manager_exit.ts", ["end"], {
-    perms: ["--allow-write", "--allow-net"],
-  });
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /NotCapable: Cannot start the manager as Deno denied read access: run with --allow-read --allow-write --allow-net/,
-  );
-  clean(r);
-});
