@@ -279,3 +279,21 @@ Deno.test("cpython client: an item pickle cannot carry stays in the queue for a 
   }]);
   assert.deepEqual(await q.get({ timeout: 10_000 }), when);
 });
+
+Deno.test("cpython client over a Unix socket door (CPython's local default): every type, nested proxies", async () => {
+  const py = pythons[pythons.length - 1];
+  const dir = await Deno.makeTempDir({ prefix: "cpyman-unix-" });
+  try {
+    const path = `${dir}/py.sock`;
+    await using _server = await PyManager.serve({
+      address: "127.0.0.1:0",
+      authkey: KEY,
+      python: { address: { path } },
+    });
+    const r = await drive(py, "client_of_deno.py", "unix", path, ["types"]);
+    assert.ok(checks(r.oks).includes("nested_proxies"));
+    assert.ok(checks(r.oks).includes("control_calls"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

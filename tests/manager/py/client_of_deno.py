@@ -1,6 +1,7 @@
 """An unmodified CPython manager client driving a Deno manager server.
 
 Usage: client_of_deno.py HOST PORT AUTHKEY_HEX SCENARIO
+       (HOST "unix": PORT is a Unix socket path)
 
 Scenarios (each prints one JSON line per check it passed, then "DONE"):
   types      every SyncManager type, errors, iteration, slices, _getvalue,
@@ -38,8 +39,8 @@ def ok(name, **extra):
     print(json.dumps({"ok": name, **extra}), flush=True)
 
 
-def connect(host, port, key):
-    m = DenoManager(address=(host, port), authkey=key)
+def connect(address, key):
+    m = DenoManager(address=address, authkey=key)
     m.connect()
     return m
 
@@ -451,16 +452,17 @@ def scenario_feed(m, n):
 def main():
     host, port, keyhex, scenario = sys.argv[1:5]
     key = bytes.fromhex(keyhex)
-    address = (host, int(port))
+    # HOST "unix" means PORT is the path of a Unix socket.
+    address = port if host == "unix" else (host, int(port))
     if scenario == "wrongkey":
         try:
-            connect(host, int(port), b"wrong key")
+            connect(address, b"wrong key")
             raise AssertionError("connected with a wrong key")
         except multiprocessing.AuthenticationError:
             ok("wrongkey")
         print("DONE", flush=True)
         return
-    m = connect(host, int(port), key)
+    m = connect(address, key)
     if scenario == "types":
         scenario_types(m, address, key)
     elif scenario == "hostile":
