@@ -452,6 +452,11 @@ export class CPythonClient {
 
   /** Rebuilds a proxy from a token of this server (`incref`). */
   async fromToken(token: Token): Promise<unknown> {
+    if (token.epoch !== CPYTHON_EPOCH) {
+      throw new TypeError(
+        "Cannot rebuild the proxy as the token is not of a CPython manager: use a manager connected without protocol \"cpython\"",
+      );
+    }
     const ident = token.id.toString(16);
     await this.#control("incref", [ident]);
     const exposed = await this.#control("get_methods", [

@@ -192,6 +192,18 @@ for (const py of pythons) {
     );
 
     await t.step(
+      "fromToken rebuilds a proxy of the server's object",
+      async () => {
+        const q = await m.Queue();
+        const again = await m.fromToken<QueueProxy>(q.token);
+        await again.put("by token");
+        assert.equal(await q.get({ timeout: 5000 }), "by token");
+        await again[Symbol.asyncDispose]();
+        await q[Symbol.asyncDispose]();
+      },
+    );
+
+    await t.step(
       "a proxy stored on the server comes back as a proxy",
       async () => {
         const q = await m.Queue();
