@@ -54,7 +54,8 @@ export function* exceptionThrowingGenerator(
 
 /**
  * Runs `script` as its own `deno run -A --unstable-worker-options` and waits
- * (at most `ms`, a hang guard) for it to exit by itself; kills it otherwise.
+ * (at most `ms`, a hang guard) for it to exit by itself; kills it otherwise
+ * (`exited` is then false).
  */
 export async function runScript(
   script: URL,
@@ -65,6 +66,8 @@ export async function runScript(
   } = {},
 ): Promise<{ code: number; stdout: string; stderr: string; exited: boolean }> {
   const config = new URL("../../deno.json", import.meta.url).pathname;
+  const guard = new AbortController();
+  const timer = setTimeout(() => guard.abort(), ms);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -79,25 +82,13 @@ export async function runScript(
     env,
     stdout: "piped",
     stderr: "piped",
+    signal: guard.signal, // kills the child when the guard fires
   }).spawn();
-  const out = Promise.all([
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
   ]);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<null>((r) => timer = setTimeout(r, ms, null));
-  const status = await Promise.race([child.status, timedOut]);
   clearTimeout(timer);
-  if (status === null) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    const st = await child.status;
-    const [stdout, stderr] = await out;
-    return { code: st.code, stdout, stderr, exited: false };
-  }
-  const [stdout, stderr] = await out;
-  return { code: status.code, stdout, stderr, exited: true };
+  return { code: status.code, stdout, stderr, exited: !guard.signal.aborted };
 }
