@@ -454,7 +454,7 @@ export class CPythonClient {
   async fromToken(token: Token): Promise<unknown> {
     if (token.epoch !== CPYTHON_EPOCH) {
       throw new TypeError(
-        "Cannot rebuild the proxy as the token is not of a CPython manager: use a manager connected without protocol \"cpython\"",
+        'Cannot rebuild the proxy as the token is not of a CPython manager: use a manager connected without protocol "cpython"',
       );
     }
     const ident = token.id.toString(16);
