@@ -12,6 +12,7 @@ const AREAS = [
   "connection",
   "pool",
   "manager",
+  "cpython_manager",
   "sharedmem",
   "pickle",
   "process",
