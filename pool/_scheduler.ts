@@ -135,8 +135,10 @@ export class Scheduler {
     for (const w of this.#workers) running += w.items;
     return {
       processes: this.#processes,
-      workers: this.#workers.size,
-      pids: [...this.#workers].flatMap((w) => w.handle.pid ?? []),
+      workers: [...this.#workers].map((w) => ({
+        pid: w.handle.pid,
+        running: w.items,
+      })),
       queued: this.#counted,
       running,
       completed: this.#completed,

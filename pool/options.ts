@@ -119,10 +119,12 @@ export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
 export interface PoolStats {
   /** Configured worker count. */
   processes: number;
-  /** Workers serving now (starting or ready; one draining an aborted task is not counted). */
-  workers: number;
-  /** Process ids of the workers (`runtime: "process"`; empty for threads). */
-  pids: number[];
+  /**
+   * The workers serving now, one entry each (starting or ready; one draining an
+   * aborted task is not listed): `workers.length` is their count, and with
+   * `runtime: "process"` each entry's `pid` is its child process id.
+   */
+  workers: PoolWorkerStats[];
   /** Items waiting to be sent to a worker (lazy `imap` input not read yet is not counted). */
   queued: number;
   /** Items sent to workers and not finished yet. */
@@ -131,4 +133,24 @@ export interface PoolStats {
   completed: number;
   /** Items that failed (thrown, worker lost, aborted while running). */
   failed: number;
+}
+
+/**
+ * One worker in {@linkcode PoolStats.workers}.
+ *
+ * @example One entry a worker (threads have no pid)
+ * ```ts
+ * import { Pool } from "@mproc/multiprocessing/pool";
+ *
+ * await using pool = new Pool("data:text/javascript,export const one = () => 1;", { processes: 1 });
+ * await pool.apply("one");
+ * const { workers } = pool.stats();
+ * console.assert(workers.length === 1 && workers[0].pid === undefined);
+ * ```
+ */
+export interface PoolWorkerStats {
+  /** The child process id (`runtime: "process"`, once it has connected); `undefined` for threads. */
+  pid: number | undefined;
+  /** Items sent to this worker and not finished yet. */
+  running: number;
 }
