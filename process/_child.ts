@@ -4,19 +4,25 @@
 //
 // 1. This process listens on a Unix socket in a private temp dir (0700; TCP
 //    127.0.0.1 with an ephemeral port where that fails) and makes a fresh
-//    32-byte authkey.
+//    32-byte secret for this one child.
 // 2. It runs `Deno.execPath() run <flags> data:…` where the main module is a
 //    two-line entry generated here: it imports the child-side module (e.g.
 //    `_bootstrap.ts`) and hands it `() => import("<user module>")`. A literal
 //    dynamic import is part of the child's module graph, so Deno loads the
 //    user's module without read permission, and load errors surface at the
 //    `import()` call, where the child reports them.
-// 3. The socket address and the authkey go to the child's stdin (never on the
+// 3. The socket address and the secret go to the child's stdin (never on the
 //    command line, which any user can read), which is then closed.
-// 4. The child connects back (`_connect.ts`), both sides run the mutual HMAC
-//    handshake of `connection/`, and the child says which connection this is:
-//    `{ role: "control" }` first, then `{ role: "aux", id }` for each extra
-//    connection it was asked to open (Pipe() relays).
+// 4. The child connects back (`_connect.ts`) and sends the secret as its
+//    first frame, which this side compares in constant time; then it says
+//    which connection this is: `{ role: "control" }` first, then
+//    `{ role: "aux", id }` for each extra connection it was asked to open
+//    (Pipe() relays). No challenge/response: the secret is fresh, used by one
+//    child only, and never crosses anything but the child's stdin pipe and a
+//    socket only this user can open (the 0700 dir) or loopback; the child
+//    knows it reached its parent because the address came over that same
+//    stdin. A peer without the secret is dropped after one frame of at most
+//    64 bytes (MAX_BAD_PEERS of them stop the listener).
 // 5. The child watches the control connection: at its end (this process died,
 //    even by SIGKILL: the kernel closes the socket) it exits at once.
 //
@@ -24,7 +30,6 @@
 // (`setRef(false)`), so an idle or joined child never keeps this process
 // alive (API.md §9). The temp dir goes when the listener closes.
 
-import { serverHandshake } from "../connection/_auth.ts";
 import { type Connection, createConnection } from "../connection/connection.ts";
 import { SocketChannel } from "../connection/_socket_channel.ts";
 import { childFlags, type ControlAddress } from "./_flags.ts";
@@ -63,7 +68,7 @@ export interface ChildOptions {
 /** The first line the child reads on stdin. */
 export interface StdinConfig {
   address: ControlAddress;
-  /** The authkey, hex. */
+  /** The child's secret, hex. */
   key: string;
 }
 
@@ -73,6 +78,13 @@ export type Hello = { role: "control" } | { role: "aux"; id: number };
 const HANDSHAKE_TIMEOUT = 10_000;
 /** Connections that fail the handshake before the listener gives up. */
 const MAX_BAD_PEERS = 16;
+
+/** Whether `a` equals `b`, in time that does not depend on their contents. */
+function sameSecret(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i]!;
+  return diff === 0;
+}
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -368,7 +380,9 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
     const timer = setTimeout(() => conn.close(), HANDSHAKE_TIMEOUT);
     Deno.unrefTimer(timer);
     try {
-      await serverHandshake(conn, key);
+      if (!sameSecret(await conn.recvBytes(64), key)) {
+        throw new Error("wrong secret");
+      }
       const hello = await conn.recv<Hello>();
       clearTimeout(timer);
       if (stopped) throw new Error("stopped");

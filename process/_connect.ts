@@ -1,9 +1,11 @@
-// The child side of `_child.ts`: read the control address and authkey from
-// stdin, connect back with our `Client`, say which connection this is, and
-// exit as soon as the control connection ends (the parent died).
+// The child side of `_child.ts`: read the control address and the child's
+// secret from stdin, connect back, prove who it is by sending the secret as
+// the first frame (see `_child.ts` for why that is enough here), say which
+// connection this is, and exit as soon as the control connection ends (the
+// parent died).
 
-import { Client } from "../connection/client.ts";
-import type { Connection } from "../connection/connection.ts";
+import { type Connection, createConnection } from "../connection/connection.ts";
+import { SocketChannel } from "../connection/_socket_channel.ts";
 import type { Hello, StdinConfig } from "./_child.ts";
 
 /** The parent as the child sees it. */
@@ -48,9 +50,18 @@ function unhex(s: string): Uint8Array {
 /** Connects to the parent; the process exits when the parent goes away. */
 export async function connectToParent(): Promise<ParentLink> {
   const { address, key } = await readConfig();
-  const authkey = unhex(key);
+  const secret = unhex(key);
   const open = async (hello: Hello): Promise<Connection> => {
-    const conn = await Client(address, { authkey });
+    let raw: Deno.Conn;
+    if ("path" in address) {
+      raw = await Deno.connect({ transport: "unix", path: address.path });
+    } else {
+      raw = await Deno.connect(address);
+      (raw as Deno.TcpConn).setNoDelay(true);
+    }
+    const conn = createConnection(new SocketChannel(raw));
+    // no round trip: the parent reads the secret, then the hello
+    conn.sendBytes(secret).catch(() => {});
     await conn.send(hello);
     return conn;
   };
