@@ -8,6 +8,7 @@
 
 import type { Connection } from "../connection/connection.ts";
 import { connectToParent } from "../process/_connect.ts";
+import type { Dialed } from "../process/_dial.ts";
 import type { HostMessage, WorkerInit, WorkerMessage } from "./_protocol.ts";
 import type { HostPort } from "./_runtime.ts";
 import { runWorker } from "./_worker.ts";
@@ -98,12 +99,16 @@ class ProcessPort implements HostPort {
 }
 
 /** Entry of the child (called by the generated main module). */
-export async function main(_moduleUrl: string, load: Load): Promise<void> {
+export async function main(
+  _moduleUrl: string,
+  load: Load,
+  dialing: Promise<Dialed>,
+): Promise<void> {
   // taken before the task module loads (runWorker hooks Deno.exit)
   const exit = Deno.exit.bind(Deno) as (code?: number) => never;
   // node:v8 loads while the connection is made
   const wiring = import("./_process_wire.ts");
-  const { control } = await connectToParent();
+  const { control } = await connectToParent(dialing);
   const wire = await wiring;
   let init: WorkerInit;
   try {

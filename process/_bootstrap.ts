@@ -10,6 +10,7 @@ import { decode } from "../_msgpack.ts";
 import { fillArgs } from "./_placeholders.ts";
 import { connectToParent, watchParent } from "./_connect.ts";
 import { setCurrentIdentity } from "./_current.ts";
+import type { Dialed } from "./_dial.ts";
 import type { RunMessage, StartMessage } from "./_protocol.ts";
 
 type Fn = (...args: unknown[]) => unknown;
@@ -18,8 +19,9 @@ type Fn = (...args: unknown[]) => unknown;
 export async function main(
   moduleUrl: string,
   load: () => Promise<Record<string, unknown>>,
+  dialing: Promise<Dialed>,
 ): Promise<void> {
-  const { control, openAux } = await connectToParent();
+  const { control, openAux } = await connectToParent(dialing);
   const run = await control.recv<RunMessage>();
   setCurrentIdentity({ name: run.name, identity: run.identity });
   let fn: Fn;

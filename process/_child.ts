@@ -6,18 +6,19 @@
 //    127.0.0.1 with an ephemeral port where that fails) and makes a fresh
 //    32-byte secret for this one child.
 // 2. It runs `Deno.execPath() run <flags> data:…` where the main module is a
-//    two-line entry generated here: it imports the child-side module (e.g.
-//    `_bootstrap.ts`) and hands it `() => import("<user module>")`. A literal
+//    few-line entry generated here: it starts `_dial.ts` (step 4) and, while
+//    that runs, imports the child-side module (e.g. `_bootstrap.ts`) and
+//    hands it the dialing and `() => import("<user module>")`. A literal
 //    dynamic import is part of the child's module graph, so Deno loads the
 //    user's module without read permission, and load errors surface at the
 //    `import()` call, where the child reports them.
 // 3. The socket address and the secret go to the child's stdin (never on the
 //    command line, which any user can read), which is then closed.
-// 4. The child connects back (`_connect.ts`) and sends the secret as its
+// 4. The child connects back (`_dial.ts`) and sends the secret as its
 //    first frame, which this side compares in constant time; then it says
 //    which connection this is: `{ role: "control" }` first, then
 //    `{ role: "aux", id }` for each extra connection it was asked to open
-//    (Pipe() relays). No challenge/response: the secret is fresh, used by one
+//    (Pipe() relays), as JSON. No challenge/response: the secret is fresh, used by one
 //    child only, and never crosses anything but the child's stdin pipe and a
 //    socket only this user can open (the 0700 dir) or loopback; the child
 //    knows it reached its parent because the address came over that same
@@ -98,10 +99,20 @@ function literal(s: string): string {
   );
 }
 
-/** The main module of the child, as a data: URL. */
+const DIAL = new URL("./_dial.ts", import.meta.url).href;
+
+/**
+ * The main module of the child, as a data: URL: it dials the parent while
+ * the entry's module graph loads (a dynamic import loads when it runs).
+ */
 function entrySource(entry: string, module: string): string {
-  const src = `import { main } from ${literal(entry)};\n` +
-    `await main(${literal(module)}, () => import(${literal(module)}));\n`;
+  const src = `import { dialParent } from ${literal(DIAL)};\n` +
+    `const dialing = dialParent();\n` +
+    `dialing.catch(() => {});\n` +
+    `const { main } = await import(${literal(entry)});\n` +
+    `await main(${literal(module)}, () => import(${
+      literal(module)
+    }), dialing);\n`;
   return `data:application/javascript;base64,${btoa(src)}`;
 }
 
@@ -383,7 +394,9 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
       if (!sameSecret(await conn.recvBytes(64), key)) {
         throw new Error("wrong secret");
       }
-      const hello = await conn.recv<Hello>();
+      const hello = JSON.parse(
+        new TextDecoder().decode(await conn.recvBytes(256)),
+      ) as Hello;
       clearTimeout(timer);
       if (stopped) throw new Error("stopped");
       if (hello?.role === "control" && !haveFirst) {

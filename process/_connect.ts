@@ -1,12 +1,10 @@
-// The child side of `_child.ts`: read the control address and the child's
-// secret from stdin, connect back, prove who it is by sending the secret as
-// the first frame (see `_child.ts` for why that is enough here), say which
-// connection this is, and exit as soon as the control connection ends (the
-// parent died).
+// The child side of `_child.ts`, once the library has loaded: wrap the
+// connections `_dial.ts` made into `Connection`s, and exit as soon as the
+// control connection ends (the parent died).
 
 import { type Connection, createConnection } from "../connection/connection.ts";
 import { SocketChannel } from "../connection/_socket_channel.ts";
-import type { Hello, StdinConfig } from "./_child.ts";
+import type { Dialed } from "./_dial.ts";
 
 /** The parent as the child sees it. */
 export interface ParentLink {
@@ -16,57 +14,16 @@ export interface ParentLink {
   openAux(id: number): Promise<Connection>;
 }
 
-async function readConfig(): Promise<StdinConfig> {
-  const reader = Deno.stdin.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-      if (value.includes(10) || size > 64 * 1024) break;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) all.set(c, at), at += c.length;
-  const text = new TextDecoder().decode(all);
-  const line = text.slice(0, text.indexOf("\n"));
-  return JSON.parse(line) as StdinConfig;
-}
-
-function unhex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  }
-  return out;
-}
-
-/** Connects to the parent; the process exits when the parent goes away. */
-export async function connectToParent(): Promise<ParentLink> {
-  const { address, key } = await readConfig();
-  const secret = unhex(key);
-  const open = async (hello: Hello): Promise<Connection> => {
-    let raw: Deno.Conn;
-    if ("path" in address) {
-      raw = await Deno.connect({ transport: "unix", path: address.path });
-    } else {
-      raw = await Deno.connect(address);
-      (raw as Deno.TcpConn).setNoDelay(true);
-    }
-    const conn = createConnection(new SocketChannel(raw));
-    // no round trip: the parent reads the secret, then the hello
-    conn.sendBytes(secret).catch(() => {});
-    await conn.send(hello);
-    return conn;
+/** The connections of `dialing` as `Connection`s. */
+export async function connectToParent(
+  dialing: Promise<Dialed>,
+): Promise<ParentLink> {
+  const { control, open } = await dialing;
+  const wrap = (raw: Deno.Conn) => createConnection(new SocketChannel(raw));
+  return {
+    control: wrap(control),
+    openAux: async (id) => wrap(await open({ role: "aux", id })),
   };
-  const control = await open({ role: "control" });
-  return { control, openAux: (id) => open({ role: "aux", id }) };
 }
 
 /**
