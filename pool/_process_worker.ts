@@ -1,13 +1,16 @@
 // Entry of every process pool worker (the child side of
 // `_process_runtime.ts`; its `main` is called by the child's generated main
-// module, see process/_child.ts): connects back to the pool, reads the init,
-// then runs the worker entry (`runWorker`) against a `HostPort` over the
-// control connection. Messages are V8-serialized (structured clone's types)
-// in CPython's framing. At the end of the control connection (the pool
-// terminated this worker, or its process died) the process exits.
+// module, see process/_child.ts): takes the control connection the child
+// dialed, reads the init, then runs the worker entry (`runWorker`) against a
+// `HostPort` over it. Messages are V8-serialized (structured clone's types)
+// in CPython's framing, read and written by a bare `SocketChannel`: a pool
+// worker never loads the rest of the connection layer (msgpackr, pickle),
+// which would add to every worker's start. At the end of the control
+// connection (the pool terminated this worker, or its process died) the
+// process exits.
 
-import type { Connection } from "../connection/connection.ts";
-import { connectToParent } from "../process/_connect.ts";
+import type { Channel } from "../connection/_channel.ts";
+import { SocketChannel } from "../connection/_socket_channel.ts";
 import type { Dialed } from "../process/_dial.ts";
 import type { HostMessage, WorkerInit, WorkerMessage } from "./_protocol.ts";
 import type { HostPort } from "./_runtime.ts";
@@ -16,8 +19,11 @@ import type * as Wire from "./_process_wire.ts";
 
 type Load = () => Promise<Record<string, unknown>>;
 
+/** No frame limit from the pool (the pool is this process's parent). */
+const MAX_FRAME = Number.MAX_SAFE_INTEGER;
+
 class ProcessPort implements HostPort {
-  readonly #conn: Connection;
+  readonly #channel: Channel;
   readonly #exit: (code?: number) => never;
   readonly #load: Load;
   readonly #wire: typeof Wire;
@@ -29,13 +35,13 @@ class ProcessPort implements HostPort {
   onmessageerror: (() => void) | null = null;
 
   constructor(
-    conn: Connection,
+    channel: Channel,
     exit: (code?: number) => never,
     load: Load,
     wire: typeof Wire,
   ) {
     this.#wire = wire;
-    this.#conn = conn;
+    this.#channel = channel;
     this.#exit = exit;
     this.#load = load;
   }
@@ -64,12 +70,13 @@ class ProcessPort implements HostPort {
   /** Reads host messages until the control connection ends, then exits. */
   async read(): Promise<void> {
     for (;;) {
-      let bytes: Uint8Array;
+      let bytes: Uint8Array | null;
       try {
-        bytes = await this.#conn.recvBytes();
+        bytes = await this.#channel.readFrame(MAX_FRAME);
       } catch {
         break; // the pool is gone
       }
+      if (bytes === null) break; // the pool is gone
       let msg: HostMessage;
       try {
         msg = this.#wire.unpack(bytes) as HostMessage;
@@ -85,12 +92,12 @@ class ProcessPort implements HostPort {
 
   postMessage(msg: WorkerMessage, transfer: Transferable[]): void {
     const bytes = this.#wire.pack(msg, transfer);
-    this.#last = this.#conn.sendBytes(bytes).catch(() => this.#exit(1));
+    this.#last = this.#channel.writeFrame(bytes).catch(() => this.#exit(1));
   }
 
   close(): void {
     // after the last message is written
-    this.#last.finally(() => this.#exit(0));
+    this.#last.then(() => this.#channel.flushed()).finally(() => this.#exit(0));
   }
 
   load(_url: string): Promise<Record<string, unknown>> {
@@ -108,15 +115,18 @@ export async function main(
   const exit = Deno.exit.bind(Deno) as (code?: number) => never;
   // node:v8 loads while the connection is made
   const wiring = import("./_process_wire.ts");
-  const { control } = await connectToParent(dialing);
-  const wire = await wiring;
+  let channel: Channel;
   let init: WorkerInit;
   try {
-    init = wire.unpack(await control.recvBytes()) as WorkerInit;
+    channel = new SocketChannel((await dialing).control);
+    const wire = await wiring;
+    const first = await channel.readFrame(MAX_FRAME);
+    if (first === null) return exit(1);
+    init = wire.unpack(first) as WorkerInit;
   } catch {
     return exit(1);
   }
-  const port = new ProcessPort(control, exit, load, wire);
+  const port = new ProcessPort(channel, exit, load, await wiring);
   port.read();
   runWorker(port, init);
 }

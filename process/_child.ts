@@ -33,7 +33,8 @@
 
 import { type Connection, createConnection } from "../connection/connection.ts";
 import { SocketChannel } from "../connection/_socket_channel.ts";
-import { childFlags, type ControlAddress } from "./_flags.ts";
+import type { ControlAddress, Hello, StdinConfig } from "./_dial.ts";
+import { childFlags } from "./_flags.ts";
 
 /** How a child ended: its exit code, or the signal that killed it. */
 export interface ChildExit {
@@ -65,16 +66,6 @@ export interface ChildOptions {
   /** A name for error messages ("Process-1"). */
   name: string;
 }
-
-/** The first line the child reads on stdin. */
-export interface StdinConfig {
-  address: ControlAddress;
-  /** The child's secret, hex. */
-  key: string;
-}
-
-/** What the child sends first on each connection. */
-export type Hello = { role: "control" } | { role: "aux"; id: number };
 
 const HANDSHAKE_TIMEOUT = 10_000;
 /** Connections that fail the handshake before the listener gives up. */

@@ -4,7 +4,21 @@
 // and send the secret and the hello as two frames (CPython's framing: a 4-byte
 // big-endian length, then the bytes) in one write, with no round trip.
 
-import type { Hello, StdinConfig } from "./_child.ts";
+/** Where the parent listens (a Unix socket path, or TCP loopback). */
+export type ControlAddress = { path: string } | {
+  hostname: string;
+  port: number;
+};
+
+/** The first line the child reads on stdin. */
+export interface StdinConfig {
+  address: ControlAddress;
+  /** The child's secret, hex. */
+  key: string;
+}
+
+/** What the child sends after the secret on each connection (JSON). */
+export type Hello = { role: "control" } | { role: "aux"; id: number };
 
 /** The child's way back to its parent, before any library code has loaded. */
 export interface Dialed {

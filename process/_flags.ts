@@ -19,6 +19,8 @@
 //   Unix socket: Deno 2.9 checks all three), or `127.0.0.1:port` to
 //   `--allow-net` (TCP).
 
+import type { ControlAddress } from "./_dial.ts";
+
 /** Permission kinds of `deno run`. */
 const KINDS = [
   "read",
@@ -255,12 +257,6 @@ function discoverConfig(): string | undefined {
   }
   return exists("/deno.json") ? "/deno.json" : undefined;
 }
-
-/** What the bootstrap must reach. */
-export type ControlAddress = { path: string } | {
-  hostname: string;
-  port: number;
-};
 
 /** Options of {@link childFlags}. */
 export interface FlagOptions {
