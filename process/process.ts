@@ -5,15 +5,20 @@
  * @module
  */
 
-import { errorFromWire } from "../_error_wire.ts";
+import { errorFromWire, type ErrorWire } from "../_error_wire.ts";
 import { assertNotImporting } from "../_import_guard.ts";
-import { encode } from "../_msgpack.ts";
+import { decode, encode } from "../_msgpack.ts";
 import { resolveModule } from "../pool/_options.ts";
 import { active } from "./_active.ts";
 import { encodeArgs, relay, takeHandles } from "./_args.ts";
 import { Child, exitCodeOf } from "./_child.ts";
 import { currentIdentity } from "./_current.ts";
-import type { RunMessage, StartMessage } from "./_protocol.ts";
+import {
+  jsonFrame,
+  parseFrame,
+  type RunPayload,
+  type StartHeader,
+} from "./_protocol.ts";
 
 /** Options of {@linkcode Process}. */
 export interface ProcessOptions {
@@ -304,21 +309,29 @@ export class Process implements AsyncDisposable {
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
     try {
-      const run: RunMessage = {
+      const handles = takeHandles(enc);
+      const payload = enc.args.length > 0 || handles.length > 0;
+      await child.control.sendBytes(jsonFrame({
         t: "run",
         name: this.#name,
         identity: this.#identity,
         target: this.#target,
-        args: argBytes,
-        handles: takeHandles(enc),
-      };
-      await child.control.send(run);
+        payload,
+      }));
+      if (payload) {
+        const p: RunPayload = { args: argBytes, handles };
+        await child.control.sendBytes(encode(p));
+      }
       for (const [id, local] of enc.relays) {
         this.#relays.push(relay(local, await child.aux(id)));
       }
-      const reply = await child.control.recv<StartMessage>();
+      const reply = parseFrame<StartHeader>(
+        await child.control.recvBytes(256),
+      );
       if (reply.t === "failed") {
-        const err = errorFromWire(reply.error);
+        const err = errorFromWire(
+          decode(await child.control.recvBytes()) as ErrorWire,
+        );
         await child.exited; // it exits with 1 by itself
         throw new Error(
           `Cannot start ${this.#name} as its child failed to run ${this.#target} of ${this.#module}: ${err.message}`,
