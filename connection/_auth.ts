@@ -6,8 +6,8 @@ import { hmacSha256 } from "./_sha256.ts";
 import { CHALLENGE, startsWith } from "./_bytes.ts";
 
 const enc = new TextEncoder();
-const WELCOME = enc.encode("#WELCOME#");
-const FAILURE = enc.encode("#FAILURE#");
+export const WELCOME: Uint8Array = enc.encode("#WELCOME#");
+export const FAILURE: Uint8Array = enc.encode("#FAILURE#");
 const SHA256_TAG = enc.encode("{sha256}");
 /** Random bytes in a 3.12+ challenge. */
 const MESSAGE_LENGTH = 40;
@@ -39,16 +39,19 @@ export async function loadCrypto(): Promise<void> {
   nodeCrypto ??= await import("node:crypto");
 }
 
+/** Whether the `{name}` (or legacy md5) form of `msg` needs node:crypto and it is not loaded yet. */
+export function needsCrypto(msg: Uint8Array): boolean {
+  if (nodeCrypto) return false;
+  try {
+    return digestNameAndPayload(msg)[0] !== "sha256";
+  } catch {
+    return false; // malformed: the caller's parse reports it
+  }
+}
+
 /** Loads node:crypto if the `{name}` (or legacy md5) form of `msg` needs it. */
 async function loadCryptoFor(msg: Uint8Array): Promise<void> {
-  if (nodeCrypto) return;
-  let name: string;
-  try {
-    [name] = digestNameAndPayload(msg);
-  } catch {
-    return; // malformed: the caller's parse reports it
-  }
-  if (name !== "sha256") await loadCrypto();
+  if (needsCrypto(msg)) await loadCrypto();
 }
 
 function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
@@ -157,7 +160,7 @@ export interface DeliverChallengeOptions {
 }
 
 /** A fresh `{sha256}` challenge body (or a 20-byte 3.11 one with `legacy`). */
-function newMessage(legacy = false): Uint8Array {
+export function newMessage(legacy = false): Uint8Array {
   if (legacy) return crypto.getRandomValues(new Uint8Array(20));
   const message = new Uint8Array(SHA256_TAG.length + MESSAGE_LENGTH);
   message.set(SHA256_TAG);
@@ -165,8 +168,8 @@ function newMessage(legacy = false): Uint8Array {
   return message;
 }
 
-/** The `#CHALLENGE#` frame carrying `message`. */
-function challengeFrame(message: Uint8Array): Uint8Array {
+/** The `#CHALLENGE#` message carrying `message`. */
+export function challengeFrame(message: Uint8Array): Uint8Array {
   const frame = new Uint8Array(CHALLENGE.length + message.length);
   frame.set(CHALLENGE);
   frame.set(message, CHALLENGE.length);
@@ -194,6 +197,16 @@ async function answerFor(
   key: Uint8Array,
   challenge: Uint8Array,
 ): Promise<Uint8Array> {
+  await loadCryptoFor(challenge.subarray(CHALLENGE.length));
+  return answerTo(key, challenge);
+}
+
+/**
+ * The reply to a `#CHALLENGE#` frame, in its dialect, computed now: a digest
+ * other than sha256 needs {@linkcode loadCrypto} first (see
+ * {@linkcode needsCrypto} of the challenge body).
+ */
+export function answerTo(key: Uint8Array, challenge: Uint8Array): Uint8Array {
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError(
       `Protocol error, expected challenge: the peer sent ${
@@ -207,12 +220,11 @@ async function answerFor(
       `Challenge too short: ${message.length} bytes`,
     );
   }
-  await loadCryptoFor(message);
   return createResponse(key, message);
 }
 
 /** Fails unless `verdict` is `#WELCOME#`. */
-function checkWelcome(verdict: Uint8Array): void {
+export function checkWelcome(verdict: Uint8Array): void {
   if (!equal(verdict, WELCOME)) {
     throw new AuthenticationError("Digest sent was rejected");
   }
@@ -287,75 +299,12 @@ async function recvHandshake(conn: Connection): Promise<Uint8Array> {
   try {
     return await conn.recvBytes(HANDSHAKE_MAX);
   } catch (e) {
-    if (e instanceof AuthenticationError) throw e;
-    throw new AuthenticationError(
-      `Authentication failed: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-}
-
-/**
- * The serving side of the whole mutual handshake (a Listener): challenge,
- * check the answer, `#WELCOME#`, then answer the peer's challenge. When the
- * peer's challenge is already here (this library's client sends it right
- * behind its answer), `#WELCOME#` and the answer go out in one write. No
- * deadline of its own: the caller closes `conn` to stop it. Any failure is an
- * AuthenticationError; the caller closes the connection.
- */
-export async function serverHandshake(
-  conn: Connection,
-  key: Uint8Array,
-): Promise<void> {
-  try {
-    const message = newMessage();
-    conn.sendBytes(challengeFrame(message)).catch(() => {});
-    await checkAnswer(conn, key, message, await recvHandshake(conn));
-    let response: Uint8Array;
-    if (conn.isReadable()) {
-      response = await answerFor(key, await recvHandshake(conn));
-      conn.sendBytes(WELCOME).catch(() => {});
-    } else {
-      // A CPython client sends its challenge only after #WELCOME#.
-      conn.sendBytes(WELCOME).catch(() => {});
-      response = await answerFor(key, await recvHandshake(conn));
-    }
-    await conn.sendBytes(response);
-    checkWelcome(await recvHandshake(conn));
-  } catch (e) {
     throw asAuthError(e);
   }
 }
 
-/**
- * The connecting side of the whole mutual handshake (a Client): answer the
- * server's challenge and send ours in the same write, then read `#WELCOME#`
- * and the server's answer, and welcome it. A CPython server reads our
- * challenge only after sending `#WELCOME#`, so this order is compatible with
- * it. `onChallenge` runs when the server's challenge arrives. No deadline of
- * its own: the caller closes `conn` to stop it.
- */
-export async function clientHandshake(
-  conn: Connection,
-  key: Uint8Array,
-  onChallenge: () => void,
-): Promise<void> {
-  try {
-    const challenge = await recvHandshake(conn);
-    onChallenge();
-    const response = await answerFor(key, challenge);
-    const message = newMessage();
-    conn.sendBytes(response).catch(() => {});
-    conn.sendBytes(challengeFrame(message)).catch(() => {});
-    checkWelcome(await recvHandshake(conn));
-    await checkAnswer(conn, key, message, await recvHandshake(conn));
-    await conn.sendBytes(WELCOME);
-  } catch (e) {
-    throw asAuthError(e);
-  }
-}
-
-function asAuthError(e: unknown): AuthenticationError {
+/** Any failure of a handshake as an AuthenticationError. */
+export function asAuthError(e: unknown): AuthenticationError {
   return e instanceof AuthenticationError ? e : new AuthenticationError(
     `Authentication failed: ${(e as Error).message}`,
     { cause: e },
