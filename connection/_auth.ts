@@ -160,7 +160,7 @@ export interface DeliverChallengeOptions {
 }
 
 /** A fresh `{sha256}` challenge body (or a 20-byte 3.11 one with `legacy`). */
-export function newMessage(legacy = false): Uint8Array {
+function newMessage(legacy = false): Uint8Array {
   if (legacy) return crypto.getRandomValues(new Uint8Array(20));
   const message = new Uint8Array(SHA256_TAG.length + MESSAGE_LENGTH);
   message.set(SHA256_TAG);
@@ -168,8 +168,45 @@ export function newMessage(legacy = false): Uint8Array {
   return message;
 }
 
+/** The length of a `{sha256}` challenge message: tag, then random bytes. */
+export const CHALLENGE_LENGTH: number = CHALLENGE.length + SHA256_TAG.length +
+  MESSAGE_LENGTH;
+
+/**
+ * Writes a fresh `#CHALLENGE#{sha256}<40 random>` message into `out` at
+ * `at` ({@linkcode CHALLENGE_LENGTH} bytes); returns its body (a view: the
+ * part the peer's answer is checked against).
+ */
+export function putChallenge(out: Uint8Array, at: number): Uint8Array {
+  out.set(CHALLENGE, at);
+  const body = out.subarray(at + CHALLENGE.length, at + CHALLENGE_LENGTH);
+  body.set(SHA256_TAG);
+  crypto.getRandomValues(body.subarray(SHA256_TAG.length));
+  return body;
+}
+
+/**
+ * Writes the reply to a challenge body (as {@linkcode createResponse}) into
+ * `out` at `at`; returns its length (at most 64 bytes).
+ */
+export function putResponse(
+  authkey: Uint8Array,
+  message: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): number {
+  if (startsWith(message, SHA256_TAG)) {
+    out.set(SHA256_TAG, at);
+    out.set(hmacSha256(authkey, message), at + SHA256_TAG.length);
+    return SHA256_TAG.length + 32;
+  }
+  const r = createResponse(authkey, message);
+  out.set(r, at);
+  return r.length;
+}
+
 /** The `#CHALLENGE#` message carrying `message`. */
-export function challengeFrame(message: Uint8Array): Uint8Array {
+function challengeFrame(message: Uint8Array): Uint8Array {
   const frame = new Uint8Array(CHALLENGE.length + message.length);
   frame.set(CHALLENGE);
   frame.set(message, CHALLENGE.length);
@@ -197,16 +234,13 @@ async function answerFor(
   key: Uint8Array,
   challenge: Uint8Array,
 ): Promise<Uint8Array> {
-  await loadCryptoFor(challenge.subarray(CHALLENGE.length));
-  return answerTo(key, challenge);
+  const message = challengeBody(challenge);
+  await loadCryptoFor(message);
+  return createResponse(key, message);
 }
 
-/**
- * The reply to a `#CHALLENGE#` frame, in its dialect, computed now: a digest
- * other than sha256 needs {@linkcode loadCrypto} first (see
- * {@linkcode needsCrypto} of the challenge body).
- */
-export function answerTo(key: Uint8Array, challenge: Uint8Array): Uint8Array {
+/** The body of a `#CHALLENGE#` frame; fails on a malformed one. */
+export function challengeBody(challenge: Uint8Array): Uint8Array {
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError(
       `Protocol error, expected challenge: the peer sent ${
@@ -220,7 +254,7 @@ export function answerTo(key: Uint8Array, challenge: Uint8Array): Uint8Array {
       `Challenge too short: ${message.length} bytes`,
     );
   }
-  return createResponse(key, message);
+  return message;
 }
 
 /** Fails unless `verdict` is `#WELCOME#`. */

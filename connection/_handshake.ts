@@ -1,8 +1,8 @@
 // The whole mutual handshake of a keyed Listener and a Client, run on the
 // raw stream before its Connection exists: each message is read straight
 // into one small buffer (two frames that arrived together are taken from one
-// read), the HMACs are synchronous (connection/_sha256.ts), and nothing else
-// is allocated but the frames. Between two of ours it takes four messages in
+// read), the frames written are built in the same buffer, and the HMACs are
+// synchronous (connection/_sha256.ts). Between two of ours it takes four messages in
 // four writes (CPython's takes six): the client's challenge rides behind its
 // answer, and the server's #WELCOME# and its answer share one write. A
 // CPython server reads our challenge only after sending #WELCOME#, and a
@@ -14,35 +14,32 @@
 import type { Stream } from "./_socket_channel.ts";
 import { AuthenticationError } from "./errors.ts";
 import {
-  answerTo,
   asAuthError,
-  challengeFrame,
+  CHALLENGE_LENGTH,
+  challengeBody,
   checkWelcome,
   FAILURE,
   HANDSHAKE_MAX,
   loadCrypto,
   needsCrypto,
-  newMessage,
+  putChallenge,
+  putResponse,
   verifyResponse,
   WELCOME,
 } from "./_auth.ts";
-import { CHALLENGE } from "./_bytes.ts";
 import { int32At, writeHeader } from "./_header.ts";
 
 /** Room for two whole handshake frames (header and at most 256 bytes each). */
 const ROOM = 2 * (4 + HANDSHAKE_MAX);
+/** Room for the frames a side writes: a challenge, a reply, a #WELCOME#. */
+const OUT = 2 * (4 + CHALLENGE_LENGTH) + 2 * (4 + 64) + 4 + WELCOME.length;
+const EMPTY = new Uint8Array(0);
 
-/** Frames of `payloads`, back to back, for one write. */
-function framed(...payloads: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of payloads) n += 4 + p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of payloads) {
-    at += writeHeader(out, at, p.length);
-    out.set(p, at);
-    at += p.length;
-  }
+/** A frame of `payload`, for one write. */
+function framed(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + payload.length);
+  writeHeader(out, 0, payload.length);
+  out.set(payload, 4);
   return out;
 }
 
@@ -55,12 +52,20 @@ async function writeAll(stream: Stream, bytes: Uint8Array): Promise<void> {
   while (off < bytes.length) off += await stream.write(bytes.subarray(off));
 }
 
-/** Handshake frames read from a stream, capped at 256 bytes each. */
+/**
+ * One handshake's buffer: the frames read (capped at 256 bytes each), then
+ * the frames written, built in place.
+ */
 class Frames {
   #stream: Stream;
-  #buf = new Uint8Array(ROOM);
+  #mem = new Uint8Array(ROOM + OUT);
+  #buf = this.#mem.subarray(0, ROOM);
   #start = 0;
   #end = 0;
+  /** Where the next outgoing frame goes. */
+  #out = ROOM;
+  /** Where the outgoing frames not yet written begin. */
+  #unsent = ROOM;
 
   constructor(stream: Stream) {
     this.#stream = stream;
@@ -106,35 +111,57 @@ class Frames {
     }
   }
 
+  /** Adds a fresh `{sha256}` challenge frame; returns its body. */
+  putChallenge(): Uint8Array {
+    writeHeader(this.#mem, this.#out, CHALLENGE_LENGTH);
+    const body = putChallenge(this.#mem, this.#out + 4);
+    this.#out += 4 + CHALLENGE_LENGTH;
+    return body;
+  }
+
+  /** Adds the frame answering the `#CHALLENGE#` frame `challenge`. */
+  async putAnswer(key: Uint8Array, challenge: Uint8Array): Promise<void> {
+    const body = challengeBody(challenge);
+    if (needsCrypto(body)) await loadCrypto();
+    const n = putResponse(key, body, this.#mem, this.#out + 4);
+    writeHeader(this.#mem, this.#out, n);
+    this.#out += 4 + n;
+  }
+
+  /** Adds a `#WELCOME#` frame. */
+  putWelcome(): void {
+    this.#mem.set(WELCOME_FRAME, this.#out);
+    this.#out += WELCOME_FRAME.length;
+  }
+
+  /** Writes the frames added since the last send, in one write. */
+  send(): Promise<void> {
+    const bytes = this.#mem.subarray(this.#unsent, this.#out);
+    this.#unsent = this.#out;
+    return writeAll(this.#stream, bytes);
+  }
+
+  /** Checks the answer to `message`; on a wrong one tells the peer `#FAILURE#`. */
+  async check(
+    key: Uint8Array,
+    message: Uint8Array,
+    response: Uint8Array,
+  ): Promise<void> {
+    if (needsCrypto(response)) await loadCrypto();
+    try {
+      verifyResponse(key, message, response);
+    } catch (e) {
+      await writeAll(this.#stream, FAILURE_FRAME).catch(() => {});
+      throw e;
+    }
+  }
+
   /** The bytes read past the last frame (the peer's first messages). */
   rest(): Uint8Array {
-    return this.#buf.slice(this.#start, this.#end);
+    return this.#start === this.#end
+      ? EMPTY
+      : this.#buf.slice(this.#start, this.#end);
   }
-}
-
-/** Checks the answer to `message`; on a wrong one tells the peer `#FAILURE#`. */
-async function check(
-  stream: Stream,
-  key: Uint8Array,
-  message: Uint8Array,
-  response: Uint8Array,
-): Promise<void> {
-  if (needsCrypto(response)) await loadCrypto();
-  try {
-    verifyResponse(key, message, response);
-  } catch (e) {
-    await writeAll(stream, FAILURE_FRAME).catch(() => {});
-    throw e;
-  }
-}
-
-/** The reply to a `#CHALLENGE#` frame (loads node:crypto if its digest needs it). */
-async function answer(
-  key: Uint8Array,
-  challenge: Uint8Array,
-): Promise<Uint8Array> {
-  if (needsCrypto(challenge.subarray(CHALLENGE.length))) await loadCrypto();
-  return answerTo(key, challenge);
 }
 
 /**
@@ -145,24 +172,24 @@ export async function serverHandshake(
   stream: Stream,
   key: Uint8Array,
 ): Promise<Uint8Array> {
-  const frames = new Frames(stream);
+  const f = new Frames(stream);
   try {
-    const message = newMessage();
-    const sent = writeAll(stream, framed(challengeFrame(message)));
+    const message = f.putChallenge();
+    const sent = f.send();
     sent.catch(() => {});
-    await check(stream, key, message, await frames.next());
+    await f.check(key, message, await f.next());
     await sent;
-    let challenge = frames.take();
+    let challenge = f.take();
+    f.putWelcome();
     if (challenge === undefined) {
       // A CPython client sends its challenge only after #WELCOME#.
-      await writeAll(stream, WELCOME_FRAME);
-      challenge = await frames.next();
-      await writeAll(stream, framed(await answer(key, challenge)));
-    } else {
-      await writeAll(stream, framed(WELCOME, await answer(key, challenge)));
+      await f.send();
+      challenge = await f.next();
     }
-    checkWelcome(await frames.next());
-    return frames.rest();
+    await f.putAnswer(key, challenge);
+    await f.send();
+    checkWelcome(await f.next());
+    return f.rest();
   } catch (e) {
     throw asAuthError(e);
   }
@@ -179,21 +206,20 @@ export async function clientHandshake(
   key: Uint8Array,
   onChallenge: () => void,
 ): Promise<Uint8Array> {
-  const frames = new Frames(stream);
+  const f = new Frames(stream);
   try {
-    const challenge = await frames.next();
+    const challenge = await f.next();
     onChallenge();
-    const message = newMessage();
-    const sent = writeAll(
-      stream,
-      framed(await answer(key, challenge), challengeFrame(message)),
-    );
+    await f.putAnswer(key, challenge);
+    const message = f.putChallenge();
+    const sent = f.send();
     sent.catch(() => {});
-    checkWelcome(await frames.next());
-    await check(stream, key, message, await frames.next());
+    checkWelcome(await f.next());
+    await f.check(key, message, await f.next());
     await sent;
-    await writeAll(stream, WELCOME_FRAME);
-    return frames.rest();
+    f.putWelcome();
+    await f.send();
+    return f.rest();
   } catch (e) {
     throw asAuthError(e);
   }
