@@ -1,6 +1,6 @@
-// CPython's mutual HMAC challenge, both dialects. See auth.ts for the public half.
+// CPython's mutual HMAC challenge, both dialects: its messages, digests and
+// checks. auth.ts runs it over a Connection; _handshake.ts over a raw stream.
 
-import type { Connection } from "./connection.ts";
 import { AuthenticationError } from "./errors.ts";
 import { hmacSha256 } from "./_sha256.ts";
 import { CHALLENGE, startsWith } from "./_bytes.ts";
@@ -50,7 +50,7 @@ export function needsCrypto(msg: Uint8Array): boolean {
 }
 
 /** Loads node:crypto if the `{name}` (or legacy md5) form of `msg` needs it. */
-async function loadCryptoFor(msg: Uint8Array): Promise<void> {
+export async function loadCryptoFor(msg: Uint8Array): Promise<void> {
   if (needsCrypto(msg)) await loadCrypto();
 }
 
@@ -147,20 +147,8 @@ export function verifyResponse(
   }
 }
 
-/** Options of {@linkcode deliverChallenge}. */
-export interface DeliverChallengeOptions {
-  /**
-   * Use the CPython 3.11 dialect (20 random bytes, HMAC-MD5) instead of
-   * `{sha256}`. Only for talking to a peer older than 3.12 that cannot answer
-   * the new form (every CPython answers both).
-   *
-   * @default {false}
-   */
-  legacy?: boolean;
-}
-
 /** A fresh `{sha256}` challenge body (or a 20-byte 3.11 one with `legacy`). */
-function newMessage(legacy = false): Uint8Array {
+export function newMessage(legacy = false): Uint8Array {
   if (legacy) return crypto.getRandomValues(new Uint8Array(20));
   const message = new Uint8Array(SHA256_TAG.length + MESSAGE_LENGTH);
   message.set(SHA256_TAG);
@@ -206,37 +194,11 @@ export function putResponse(
 }
 
 /** The `#CHALLENGE#` message carrying `message`. */
-function challengeFrame(message: Uint8Array): Uint8Array {
+export function challengeFrame(message: Uint8Array): Uint8Array {
   const frame = new Uint8Array(CHALLENGE.length + message.length);
   frame.set(CHALLENGE);
   frame.set(message, CHALLENGE.length);
   return frame;
-}
-
-/** Checks the peer's answer to `message`; on a wrong one tells it `#FAILURE#`. */
-async function checkAnswer(
-  conn: Connection,
-  key: Uint8Array,
-  message: Uint8Array,
-  response: Uint8Array,
-): Promise<void> {
-  await loadCryptoFor(response);
-  try {
-    verifyResponse(key, message, response);
-  } catch (e) {
-    await conn.sendBytes(FAILURE).catch(() => {});
-    throw e;
-  }
-}
-
-/** The reply to a `#CHALLENGE#` frame, in its dialect. */
-async function answerFor(
-  key: Uint8Array,
-  challenge: Uint8Array,
-): Promise<Uint8Array> {
-  const message = challengeBody(challenge);
-  await loadCryptoFor(message);
-  return createResponse(key, message);
 }
 
 /** The body of a `#CHALLENGE#` frame; fails on a malformed one. */
@@ -261,79 +223,6 @@ export function challengeBody(challenge: Uint8Array): Uint8Array {
 export function checkWelcome(verdict: Uint8Array): void {
   if (!equal(verdict, WELCOME)) {
     throw new AuthenticationError("Digest sent was rejected");
-  }
-}
-
-/**
- * Sends a challenge and checks the peer's answer (the serving half of the
- * handshake). Accepts `{md5}`, `{sha256}`, `{sha384}`, `{sha3_256}`,
- * `{sha3_384}` replies and the bare 16-byte HMAC-MD5 of CPython 3.11.
- *
- * @example Usage
- * ```ts
- * import { answerChallenge, deliverChallenge, Pipe } from "@mproc/multiprocessing/connection";
- *
- * const [a, b] = Pipe();
- * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")]);
- * a.close();
- * b.close();
- * ```
- *
- * @param conn The connection.
- * @param authkey The shared secret.
- * @param options The dialect.
- * @returns A promise that resolves once the peer proved it has the key.
- * @throws {AuthenticationError} If the answer is wrong or malformed (the
- * peer is told `#FAILURE#`), or a handshake frame is longer than 256 bytes.
- */
-export async function deliverChallenge(
-  conn: Connection,
-  authkey: Uint8Array | string,
-  options: DeliverChallengeOptions = {},
-): Promise<void> {
-  const key = keyBytes(authkey);
-  const message = newMessage(options.legacy);
-  await conn.sendBytes(challengeFrame(message));
-  await checkAnswer(conn, key, message, await recvHandshake(conn));
-  await conn.sendBytes(WELCOME);
-}
-
-/**
- * Answers the peer's challenge (the connecting half of the handshake), in
- * whichever dialect the challenge uses.
- *
- * @example Usage
- * ```ts
- * import { answerChallenge, deliverChallenge, Pipe } from "@mproc/multiprocessing/connection";
- *
- * const [a, b] = Pipe();
- * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")]);
- * a.close();
- * b.close();
- * ```
- *
- * @param conn The connection.
- * @param authkey The shared secret.
- * @returns A promise that resolves once the peer accepted the answer.
- * @throws {AuthenticationError} If the peer rejects the answer, sends no
- * challenge, or sends a malformed or oversized frame.
- */
-export async function answerChallenge(
-  conn: Connection,
-  authkey: Uint8Array | string,
-): Promise<void> {
-  const key = keyBytes(authkey);
-  const response = await answerFor(key, await recvHandshake(conn));
-  await conn.sendBytes(response);
-  checkWelcome(await recvHandshake(conn));
-}
-
-/** A handshake read: at most 256 bytes; any failure is an AuthenticationError. */
-async function recvHandshake(conn: Connection): Promise<Uint8Array> {
-  try {
-    return await conn.recvBytes(HANDSHAKE_MAX);
-  } catch (e) {
-    throw asAuthError(e);
   }
 }
 
