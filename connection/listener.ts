@@ -318,7 +318,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
    * @throws {Deno.errors.BadResource} If the listener is closed.
    */
   accept(options: { signal?: AbortSignal } = {}): Promise<Connection> {
-    const { signal } = options;
+    const signal = options?.signal;
     if (this.#closed) {
       return Promise.reject(
         new Deno.errors.BadResource("Cannot accept as the listener is closed"),
