@@ -57,7 +57,9 @@ export async function loadCryptoFor(msg: Uint8Array): Promise<void> {
 function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
   if (name === "sha256") return hmacSha256(key, message);
   if (!nodeCrypto) {
-    throw new Error("Cannot compute an HMAC before loadCrypto() resolved");
+    throw new Error(
+      "Cannot compute the HMAC as node:crypto is not loaded: await loadCrypto() first",
+    );
   }
   return new Uint8Array(
     nodeCrypto.createHmac(DIGESTS[name]!, key).update(message).digest(),
@@ -110,9 +112,9 @@ function digestNameAndPayload(msg: Uint8Array): [string, Uint8Array] {
     }
   }
   throw new AuthenticationError(
-    `Unsupported message length, missing digest prefix, or unsupported digest: message=${
+    `Cannot authenticate as the message has an unsupported length, no digest prefix or an unsupported digest (message=${
       show(msg)
-    }`,
+    }): the peer must speak CPython's dialect ({sha256}, {md5}, ... or a bare 16-byte HMAC-MD5)`,
   );
 }
 
@@ -137,13 +139,15 @@ export function verifyResponse(
   const expected = hmac(name || "md5", authkey, message);
   if (expected.length !== mac.length) {
     throw new AuthenticationError(
-      `Expected '${
+      `Cannot authenticate the peer as its '${
         name || "md5"
-      }' of length ${expected.length} got ${mac.length}`,
+      }' digest has the wrong size: expected length ${expected.length} got ${mac.length}`,
     );
   }
   if (!equal(expected, mac)) {
-    throw new AuthenticationError("Digest received was wrong");
+    throw new AuthenticationError(
+      "Cannot authenticate the peer as the digest received was wrong: both sides must use the same authkey",
+    );
   }
 }
 
@@ -205,15 +209,15 @@ export function challengeFrame(message: Uint8Array): Uint8Array {
 export function challengeBody(challenge: Uint8Array): Uint8Array {
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError(
-      `Protocol error, expected challenge: the peer sent ${
+      `Cannot authenticate as the peer sent ${
         show(challenge)
-      } (does the server use an authkey?)`,
+      } where a challenge was expected: does the server use an authkey? Pass the same 'authkey' to both sides, or none`,
     );
   }
   const message = challenge.subarray(CHALLENGE.length);
   if (message.length < 20) {
     throw new AuthenticationError(
-      `Challenge too short: ${message.length} bytes`,
+      `Cannot authenticate as the challenge is too short: ${message.length} bytes, at least 20 expected`,
     );
   }
   return message;
@@ -222,14 +226,16 @@ export function challengeBody(challenge: Uint8Array): Uint8Array {
 /** Fails unless `verdict` is `#WELCOME#`. */
 export function checkWelcome(verdict: Uint8Array): void {
   if (!equal(verdict, WELCOME)) {
-    throw new AuthenticationError("Digest sent was rejected");
+    throw new AuthenticationError(
+      "Cannot authenticate as the peer rejected our digest (digest sent was rejected): both sides must use the same authkey",
+    );
   }
 }
 
 /** Any failure of a handshake as an AuthenticationError. */
 export function asAuthError(e: unknown): AuthenticationError {
   return e instanceof AuthenticationError ? e : new AuthenticationError(
-    `Authentication failed: ${(e as Error).message}`,
+    `Cannot authenticate as the handshake failed: ${(e as Error).message}`,
     { cause: e },
   );
 }

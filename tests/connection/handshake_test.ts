@@ -151,8 +151,8 @@ Deno.test("handshake: a wrong key still fails both sides with AuthenticationErro
     ]);
     assert.ok(se instanceof AuthenticationError, String(se));
     assert.ok(ce instanceof AuthenticationError, String(ce));
-    assert.match(se.message, /Digest received was wrong/);
-    assert.match(ce.message, /Digest sent was rejected/);
+    assert.match(se.message, /digest received was wrong/);
+    assert.match(ce.message, /digest sent was rejected/);
   } finally {
     s.close();
     c.close();
