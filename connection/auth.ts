@@ -33,7 +33,20 @@ import {
   WELCOME,
 } from "./_auth.ts";
 
-/** Options of {@linkcode deliverChallenge}. */
+/**
+ * Options of {@linkcode deliverChallenge}.
+ *
+ * @example Usage
+ * ```ts
+ * import { answerChallenge, deliverChallenge, type DeliverChallengeOptions, Pipe } from "@mproc/multiprocessing/connection";
+ *
+ * const options: DeliverChallengeOptions = { legacy: true };
+ * const [a, b] = Pipe();
+ * await Promise.all([deliverChallenge(a, "secret", options), answerChallenge(b, "secret")]);
+ * a.close();
+ * b.close();
+ * ```
+ */
 export interface DeliverChallengeOptions {
   /**
    * Use the CPython 3.11 dialect (20 random bytes, HMAC-MD5) instead of

@@ -20,7 +20,21 @@ import { SocketChannel } from "./_socket_channel.ts";
 import { type Codec, codecFor } from "./_serializer.ts";
 import type { SerializerOptions } from "./serializer.ts";
 
-/** Options of {@linkcode Client}. */
+/**
+ * Options of {@linkcode Client}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Client, type ClientOptions, Listener } from "@mproc/multiprocessing/connection";
+ *
+ * await using listener = new Listener({ authkey: "secret" });
+ * const accepting = listener.accept();
+ * const options: ClientOptions = { authkey: "secret", timeout: 5000 };
+ * const client = await Client(listener.address, options);
+ * (await accepting).close();
+ * client.close();
+ * ```
+ */
 export interface ClientOptions extends SerializerOptions {
   /** Answer and deliver the HMAC challenge with this key (bytes, or a string taken as UTF-8). */
   authkey?: Uint8Array | string;

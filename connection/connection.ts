@@ -23,7 +23,11 @@ import { CHALLENGE, startsWith } from "./_bytes.ts";
 
 const TRANSFER_TAG = "@mproc/connection";
 
-/** Internal construction options. */
+/**
+ * Construction options of a connection.
+ *
+ * @internal Not exported from the module.
+ */
 export interface ConnectionInit {
   /** Largest message accepted from the peer, in bytes. */
   maxMessageSize?: number;
@@ -663,7 +667,12 @@ registerReviver(TRANSFER_TAG, (data) => {
   });
 });
 
-/** Creates a connection over a channel (internal). */
+/**
+ * Creates a connection over a channel.
+ *
+ * @internal Not exported from the module: Client, Listener and Pipe make
+ * connections.
+ */
 export function createConnection(
   channel: Channel,
   init?: ConnectionInit,

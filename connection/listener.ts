@@ -28,7 +28,21 @@ const MAX_QUEUED = 128;
 /** Milliseconds to wait before accepting again when out of file descriptors. */
 const EMFILE_PAUSE = 50;
 
-/** Options of {@linkcode Listener}. */
+/**
+ * Options of {@linkcode Listener}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Client, Listener, type ListenerOptions } from "@mproc/multiprocessing/connection";
+ *
+ * const options: ListenerOptions = { family: "AF_UNIX", authkey: "secret", handshakeTimeout: 5000 };
+ * await using listener = new Listener(options);
+ * const accepting = listener.accept();
+ * const client = await Client(listener.address, { authkey: "secret" });
+ * (await accepting).close();
+ * client.close();
+ * ```
+ */
 export interface ListenerOptions extends SerializerOptions {
   /**
    * Where to listen (any {@linkcode Address} form).
