@@ -216,7 +216,21 @@ async function readN(c: Deno.Conn, buf: Uint8Array, n: number) {
   return true;
 }
 
-/** The serving end of one exchange; false for the stop connection. */
+/**
+ * The serving end of a raw connect+close: waits for the peer's close; false
+ * for the stop connection (which writes one byte first).
+ */
+async function serveConnectClose(c: Deno.Conn): Promise<boolean> {
+  const r = await c.read(new Uint8Array(1)).catch(() => null);
+  c.close();
+  return r !== 1;
+}
+
+/**
+ * The serving end of one exchange: the handshake's four messages with their
+ * sizes and nothing else; false for the stop connection (which sends one
+ * 0xff byte instead).
+ */
 async function serveExchange(
   c: Deno.Conn,
   transport: Transport,
@@ -339,10 +353,11 @@ async function serveRaw(
 ): Promise<void> {
   const { listener, address, dir } = rawListen(cmd.transport);
   post({ id: cmd.id, address });
-  if (cmd.role === "accept") {
-    // Each connection is read on its own, so that accepting never waits on
+  if (cmd.role === "accept" || cmd.role === "exchange") {
+    // Each connection is served on its own, so that accepting never waits on
     // one (a Unix listener's backlog fills otherwise: connect() gets EAGAIN).
-    // A "stop" connection writes one byte before closing.
+    // A "stop" connection closes the listener.
+    const serve = cmd.role === "accept" ? serveConnectClose : serveExchange;
     const stop = () => {
       try {
         listener.close();
@@ -352,30 +367,7 @@ async function serveRaw(
     };
     try {
       for await (const c of listener) {
-        c.read(new Uint8Array(1)).catch(() => null).then((r) => {
-          c.close();
-          if (r === 1) stop();
-        });
-      }
-    } catch {
-      // the stop connection closed the listener
-    }
-    if (dir) Deno.removeSync(dir, { recursive: true });
-    return;
-  }
-  if (cmd.role === "exchange") {
-    // The handshake's four messages with their sizes and nothing else: no
-    // crypto, no library. A "stop" connection sends one 0xff byte instead.
-    const stop = () => {
-      try {
-        listener.close();
-      } catch {
-        // closed already
-      }
-    };
-    try {
-      for await (const c of listener) {
-        serveExchange(c, cmd.transport).then((go) => go || stop());
+        serve(c, cmd.transport).then((go) => go || stop());
       }
     } catch {
       // the stop connection closed the listener
