@@ -27,9 +27,8 @@
 
 import { parseArgs } from "node:util";
 import type { Address } from "../connection/address.ts";
-import { BUILTIN_SPECS } from "./_builtins.ts";
-import { allRegistrations, type TypeSpec } from "./_registry.ts";
-import { ManagerServer } from "./server.ts";
+import { servedTypes } from "./types/_sync_registry.ts";
+import { ManagerServer } from "./server/server.ts";
 
 /**
  * What {@linkcode main} returns.
@@ -77,8 +76,7 @@ export async function main(args: string[]): Promise<CliResult> {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(m) ? m : new URL(m, base).href;
     await import(url);
   }
-  const registry = new Map<string, TypeSpec>(BUILTIN_SPECS);
-  for (const [k, v] of allRegistrations) registry.set(k, v);
+  const registry = servedTypes();
   const authkey = values.authkey ?? Deno.env.get("MPROC_AUTHKEY");
   const server = ManagerServer.listen(registry, {
     address: values.address as Address,

@@ -1,10 +1,20 @@
 // Host-side jobs: where the results of one submission (apply, map, imap)
-// land. Their runs come from sources (see _sources.ts).
+// land. Their runs come from sources (see _sources.ts), which know jobs;
+// jobs know a source only as a `Feed`.
 
 import { type AsyncResult, settle } from "./async_result.ts";
 import { MODE_APPLY, MODE_MAP, type Run, type RunMode } from "./_protocol.ts";
 import { PoolTerminatedError } from "./errors.ts";
-import type { ApplySource, Source } from "./_sources.ts";
+
+/** What an imap job needs of the source feeding it. */
+export interface Feed {
+  /** True when the source may need a kick once the consumer moves on. */
+  readonly stalled: boolean;
+  /** The consumer has taken enough items for the read window to move. */
+  onConsumed(): void;
+  /** Stops producing runs. */
+  cancel(): void;
+}
 
 /** What jobs and sources need from the pool. */
 export interface JobHost {
@@ -174,7 +184,7 @@ export class IMapJob extends Job implements AsyncIterableIterator<unknown> {
   #window: number;
   #resumeAt = 0;
   /** The source feeding this job (to stop it on return()). */
-  source: Source | undefined;
+  source: Feed | undefined;
 
   constructor(
     id: number,
@@ -333,12 +343,11 @@ export class ApplyGroup extends Job {
     super(id, fn, MODE_APPLY, 1);
     this.run = { j: id, f: fn, m: MODE_APPLY, s: 0, c: 1, x: [] };
   }
-  /** Moves the task of `src` into this group. */
-  add(src: ApplySource, transfer: Transferable[]): void {
-    const one = src.take(1, 1, transfer)!;
+  /** Moves the task of `job` (its one-item run `one`) into this group. */
+  add(job: Job, one: Run): void {
     (this.run.x as unknown[]).push((one.x as unknown[])[0]);
     if (one.h) this.run.h = 1;
-    this.jobs.push(src.job);
+    this.jobs.push(job);
   }
   ok(start: number, vals: ArrayLike<unknown>, off: number, n: number): void {
     const jobs = this.jobs;

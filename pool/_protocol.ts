@@ -1,8 +1,9 @@
-// Messages between the pool (host) and its workers. Everything after the
-// first `init` message travels over a dedicated MessagePort; the host also
-// bumps a per-worker "doorbell" counter in a SharedArrayBuffer so that a
-// worker spinning briefly after its last result can pick new work up
-// synchronously (`receiveMessageOnPort`) instead of waiting for its event loop.
+// Messages between the pool (host) and its workers, whatever runtime carries
+// them (see _runtime.ts): plain data plus an explicit transfer list. The
+// first message is a `WorkerInit`; then the host sends `HostMessage`s and the
+// worker answers with `WorkerMessage`s.
+
+import type { ErrorWire } from "../_error_wire.ts";
 
 /** How a run's items are called: `fn(...item)` or `fn(item)`. */
 export type RunMode = 0 | 1 | 2;
@@ -33,18 +34,6 @@ export interface Run {
   a?: 1;
 }
 
-/** Serializable description of a thrown value. */
-export interface ErrInfo {
-  /** Error name. */
-  n: string;
-  /** Error message. */
-  m: string;
-  /** Stack, when there is one. */
-  s?: string | undefined;
-  /** The thrown value itself, when it can be cloned. */
-  v?: unknown;
-}
-
 /** Results for a contiguous range `[s, s + n)` of a run (in run order). */
 export interface RunResult {
   /** Job id. */
@@ -56,30 +45,32 @@ export interface RunResult {
   /** Values (holes for failed chunks); Float64Array when all numbers. */
   v: unknown[] | Float64Array;
   /** Failed chunks: `[first item index of the chunk, error]`. */
-  e?: [number, ErrInfo][];
+  e?: [number, ErrorWire][];
   /** Set when `v` holds live-handle markers. */
   h?: 1;
 }
 
-/** First message to a worker (via `Worker.postMessage`). */
-export interface InitMessage {
-  k: "init";
-  port: MessagePort;
-  bell: SharedArrayBuffer;
+/** What a worker needs to start (plain data; the first message of every runtime). */
+export interface WorkerInit {
+  /** URL of the task module. */
   module: string;
+  /** Export run once before the first task. */
   initializer?: string | undefined;
+  /** Its arguments (live handles encoded, see `initHandles`). */
   initargs: unknown[];
+  /** Set when `initargs` holds live-handle markers. */
   initHandles: boolean;
+  /** Transfer (rather than copy) ArrayBuffers found in results. */
   transfer: boolean;
 }
 
-/** Host to worker, over the port. */
+/** Host to worker. */
 export type HostMessage =
   | { k: "run"; b: Run[] }
   | { k: "abort"; j: number; reason: unknown }
   | { k: "exit" };
 
-/** Worker to host, over the port. */
+/** Worker to host. */
 export type WorkerMessage =
   | { k: "ready" }
   | { k: "res"; r: RunResult[]; t: number }
@@ -87,7 +78,7 @@ export type WorkerMessage =
     k: "lost";
     why: "exit" | "close" | "error" | "rejection" | "init";
     code?: number;
-    e?: ErrInfo;
+    e?: ErrorWire;
   };
 
 /** Symbol.for key of the per-task AbortSignal slot on `globalThis` in a worker. */

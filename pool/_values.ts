@@ -1,9 +1,8 @@
 // Checks that values can cross postMessage (naming the offending path),
-// collects what to transfer, and converts thrown values to/from ErrInfo.
+// and collects what to transfer.
 // Shared by the host and the worker entry.
 
 import { TRANSFER } from "../_transfer.ts";
-import type { ErrInfo } from "./_protocol.ts";
 
 const NOT_CLONEABLE = [
   [typeof WeakMap === "function" ? WeakMap : undefined, "a WeakMap"],
@@ -126,24 +125,6 @@ function walk(
   for (const k of Object.keys(v)) {
     child((v as Record<string, unknown>)[k], () => `${path}.${k}`);
   }
-}
-
-/** Converts a thrown value to its wire form (`v` keeps the value itself). */
-export function toErrInfo(err: unknown): ErrInfo {
-  if (err instanceof Error) {
-    return { n: err.name, m: err.message, s: err.stack, v: err };
-  }
-  let m: string;
-  try {
-    m = String(err);
-  } catch {
-    m = Object.prototype.toString.call(err);
-  }
-  return {
-    n: typeof err === "object" && err !== null ? "Error" : typeof err,
-    m,
-    v: err,
-  };
 }
 
 /** True when every element is a number (so the array can travel as a Float64Array). */

@@ -15,7 +15,7 @@
  */
 
 export { Pool } from "./pool.ts";
-export type { PoolOptions, PoolStats, TaskOptions } from "./pool.ts";
+export type { PoolOptions, PoolStats, TaskOptions } from "./options.ts";
 export type {
   AnyFn,
   ApplyArgs,

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { TaskOptions } from "./pool.ts";
+import type { TaskOptions } from "./options.ts";
 
 /**
  * Any function (the shape of a task function).

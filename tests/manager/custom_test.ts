@@ -58,56 +58,84 @@ Deno.test("custom types: methodToTypeid returns a proxy; async methods; dynamic 
   assert.equal(stats.types[String(child.token.id)], "Counter");
   await assert.rejects(
     c.fail(),
-    (e: unknown) => e instanceof RemoteError && e.remoteName === "RangeError",
+    (e: unknown) =>
+      e instanceof RemoteError && e.remoteName === "RangeError" &&
+      // The package's one error wire: own fields and the cause chain survive.
+      (e as RemoteError & { code?: string }).code === "E_COUNTER" &&
+      (e.cause as Error).name === "RangeError" &&
+      ((e.cause as Error).cause as Error).message === "inner cause",
   );
   // A result msgpack cannot carry is an error for that caller only.
   await assert.rejects(
     c.func(),
-    (e: unknown) => e instanceof RemoteError && /function/.test(e.message),
+    (e: unknown) =>
+      e instanceof RemoteError &&
+      /Cannot send the reply as the result is a function/.test(e.message),
   );
   assert.equal(await c.value(), 6);
 });
 
-Deno.test("bad arguments throw a TypeError synchronously", () => {
-  assert.throws(
-    () => MyManager.start(),
+Deno.test("bad arguments: register() throws; start(), connect(), serve() reject (never throw)", async () => {
+  // A Promise-returning method that threw would fail here before the
+  // `rejects` check: each call must return a promise that rejects.
+  await assert.rejects(
+    MyManager.start(),
     (e: unknown) => e instanceof TypeError && /module/.test(e.message),
   );
-  assert.throws(() => SyncManager.start({ authkey: 5 as never }), TypeError);
+  await assert.rejects(SyncManager.start({ authkey: 5 as never }), TypeError);
+  await assert.rejects(SyncManager.start(null as never), TypeError);
+  await assert.rejects(
+    SyncManager.start({ module: 5 as never }),
+    TypeError,
+  );
   assert.throws(() => BaseManager.register("", () => ({})), TypeError);
   assert.throws(() => BaseManager.register("X", 5 as never), TypeError);
   assert.throws(
     () => BaseManager.register("X", () => ({}), { exposed: ["then"] }),
     TypeError,
   );
-  assert.throws(() => SyncManager.connect({} as never), TypeError);
-  assert.throws(() => SyncManager.serve({} as never), TypeError);
+  await assert.rejects(SyncManager.connect({} as never), TypeError);
+  await assert.rejects(SyncManager.connect(null as never), TypeError);
+  await assert.rejects(
+    SyncManager.connect({ address: "127.0.0.1:1", authkey: 5 as never }),
+    TypeError,
+  );
+  await assert.rejects(SyncManager.serve({} as never), TypeError);
+  await assert.rejects(
+    SyncManager.serve({ address: "127.0.0.1:0", authkey: [] as never }),
+    TypeError,
+  );
 });
 
-Deno.test("create() and fromToken() refuse bad arguments synchronously", async () => {
+Deno.test("create(), fromToken() and the SyncManager creators reject bad arguments (never throw)", async () => {
   await using m = await SyncManager.start();
-  assert.throws(() => m.create(5 as never), TypeError);
-  assert.throws(() => m.fromToken({ id: 1 } as never), TypeError);
+  await assert.rejects(m.create(5 as never), TypeError);
+  await assert.rejects(m.fromToken({ id: 1 } as never), TypeError);
+  await assert.rejects(m.Array("i", null as never), TypeError);
   await using other = await SyncManager.start();
   const foreign = await other.list();
-  assert.throws(() => m.create("Condition", foreign), /another manager/);
+  await assert.rejects(m.create("Condition", foreign), /another manager/);
   await assert.rejects(m.fromToken(foreign.token), /another server/);
+  await m.close();
+  // A closed client rejects too.
+  await assert.rejects(m.stats(), /closed|not connected/);
+  await assert.rejects(m.Queue(), /closed|not connected/);
 });
 
-Deno.test("built-in proxies refuse bad blocking options synchronously; nothing is sent", async () => {
+Deno.test("built-in proxies reject bad blocking options before sending; nothing is sent", async () => {
   await using m = await SyncManager.start();
   const q = await m.Queue();
   const lock = await m.Lock();
   const cond = await m.Condition();
   const ev = await m.Event();
   const barrier = await m.Barrier(2);
-  assert.throws(() => q.get({ timeout: -5 }), RangeError);
-  assert.throws(() => q.get("soon" as never), TypeError);
-  assert.throws(() => q.put(1, { timeout: Number.NaN }), TypeError);
-  assert.throws(() => lock.acquire({ block: false, timeout: 5 }), RangeError);
-  assert.throws(() => cond.wait(-2), RangeError);
-  assert.throws(() => ev.wait("1" as never), TypeError);
-  assert.throws(() => barrier.wait(-1), RangeError);
+  await assert.rejects(q.get({ timeout: -5 }), RangeError);
+  await assert.rejects(q.get("soon" as never), TypeError);
+  await assert.rejects(q.put(1, { timeout: Number.NaN }), TypeError);
+  await assert.rejects(lock.acquire({ block: false, timeout: 5 }), RangeError);
+  await assert.rejects(cond.wait(-2), RangeError);
+  await assert.rejects(ev.wait("1" as never), TypeError);
+  await assert.rejects(barrier.wait(-1), RangeError);
   // Nothing reached the server: the queue is empty and the lock free.
   assert.equal(await q.qsize(), 0);
   assert.equal(await lock.acquire({ block: false }), true);

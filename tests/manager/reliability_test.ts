@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { AuthenticationError, Client } from "../../connection/mod.ts";
 import { decodeFromPost, encodeForPost } from "../../_transfer.ts";
 import { RemoteError } from "../../errors.ts";
-import type { ConnLike } from "../../manager/_conn.ts";
-import { BUILTIN_SPECS } from "../../manager/_builtins.ts";
+import type { ConnLike } from "../../manager/protocol/conn.ts";
+import { BUILTIN_SPECS } from "../../manager/types/_sync_registry.ts";
 import { type QueueProxy, SyncManager } from "../../manager/mod.ts";
-import { ManagerServer } from "../../manager/server.ts";
+import { ManagerServer } from "../../manager/server/server.ts";
 import { decode } from "../../_msgpack.ts";
 import { EOFError } from "../../connection/errors.ts";
 

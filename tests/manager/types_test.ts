@@ -3,21 +3,22 @@
 
 import assert from "node:assert/strict";
 import { BrokenBarrierError, Empty, Full } from "../../errors.ts";
-import { Caller, runAs, Undoable } from "../../manager/_context.ts";
-import { SharedArray } from "../../manager/_types/array.ts";
-import { SharedBarrier } from "../../manager/_types/barrier.ts";
-import { SharedCondition } from "../../manager/_types/condition.ts";
-import { SharedDict } from "../../manager/_types/dict.ts";
-import { SharedEvent } from "../../manager/_types/event.ts";
-import { SharedList } from "../../manager/_types/list.ts";
-import { SharedLock } from "../../manager/_types/lock.ts";
-import { SharedNamespace } from "../../manager/_types/namespace.ts";
-import { SharedQueue } from "../../manager/_types/queue.ts";
-import { SharedRLock } from "../../manager/_types/rlock.ts";
+import { Caller, runAs } from "../../manager/types/_caller.ts";
+import { Undoable } from "../../manager/types/undoable.ts";
+import { SharedArray } from "../../manager/types/array.ts";
+import { SharedBarrier } from "../../manager/types/barrier.ts";
+import { SharedCondition } from "../../manager/types/condition.ts";
+import { SharedDict } from "../../manager/types/dict.ts";
+import { SharedEvent } from "../../manager/types/event.ts";
+import { SharedList } from "../../manager/types/list.ts";
+import { SharedLock } from "../../manager/types/lock.ts";
+import { SharedNamespace } from "../../manager/types/namespace.ts";
+import { SharedQueue } from "../../manager/types/queue.ts";
+import { SharedRLock } from "../../manager/types/rlock.ts";
 import {
   SharedBoundedSemaphore,
   SharedSemaphore,
-} from "../../manager/_types/semaphore.ts";
+} from "../../manager/types/semaphore.ts";
 
 async function value<T>(r: T | Promise<T>): Promise<unknown> {
   const v = await r;

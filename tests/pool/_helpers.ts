@@ -51,3 +51,44 @@ export function* exceptionThrowingGenerator(
     yield i;
   }
 }
+
+/**
+ * Runs `script` as its own `deno run -A --unstable-worker-options` and waits
+ * (at most `ms`, a hang guard) for it to exit by itself; kills it otherwise
+ * (`exited` is then false).
+ */
+export async function runScript(
+  script: URL,
+  { args = [], env = {}, ms = 60_000 }: {
+    args?: string[];
+    env?: Record<string, string>;
+    ms?: number;
+  } = {},
+): Promise<{ code: number; stdout: string; stderr: string; exited: boolean }> {
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const guard = new AbortController();
+  const timer = setTimeout(() => guard.abort(), ms);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      "--no-check",
+      "--config",
+      config,
+      script.pathname,
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    signal: guard.signal, // kills the child when the guard fires
+  }).spawn();
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  clearTimeout(timer);
+  return { code: status.code, stdout, stderr, exited: !guard.signal.aborted };
+}

@@ -266,13 +266,13 @@ Deno.test("await using closes and joins; a closed pool refuses tasks (CPython te
     assert.deepEqual(await r.get(), range(10).map((x) => x * x));
   }
   assert.equal(outer.stats().workers, 0);
-  assert.throws(() => outer.mapAsync("sqr", range(10)), /not running/);
-  assert.throws(() => outer.applyAsync("sqr", [1]), /not running/);
+  await assert.rejects(outer.mapAsync("sqr", range(10)).get(), /not running/);
+  await assert.rejects(outer.applyAsync("sqr", [1]).get(), /not running/);
 });
 
 Deno.test("Pool.join() requires close() or terminate() first", async () => {
   const pool = makePool({ processes: 1 });
-  assert.throws(() => pool.join(), /still running/);
+  await assert.rejects(pool.join(), /still running/);
   pool.close();
   pool.close(); // idempotent
   await pool.join();
@@ -384,7 +384,7 @@ Deno.test("A failing initializer rejects pending tasks instead of respawning for
   assert.match(String(err.message), /failed to start.*init failed/);
   await pool.join();
   assert.equal(pool.stats().workers, 0);
-  assert.throws(() => pool.applyAsync("sqr", [1]), /not running/);
+  await assert.rejects(pool.applyAsync("sqr", [1]).get(), /not running/);
 });
 
 Deno.test("Pool signal option terminates the pool", async () => {
@@ -413,5 +413,5 @@ Deno.test("Pool accepts a module path string and an unknown function name reject
     pool.apply("nope"),
     (e: unknown) => e instanceof RemoteError && /nope/.test(e.message),
   );
-  assert.throws(() => pool.apply(() => 1), /anonymous/);
+  await assert.rejects(pool.apply(() => 1), /anonymous/);
 });

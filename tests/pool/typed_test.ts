@@ -31,6 +31,6 @@ Deno.test("A pool typed with its task module checks arguments and results", asyn
   // @ts-expect-error: the result is a number, not a string
   const s: string = await pool.apply("sqr", [1]);
   // @ts-expect-error: starmap items are argument tuples
-  assert.throws(() => pool.starmap("mul", [1, 2]), TypeError);
+  await assert.rejects(pool.starmap("mul", [1, 2]), TypeError);
   void s;
 });

@@ -4,29 +4,29 @@ import { RemoteError } from "../../pool/mod.ts";
 import { PortBox } from "../fixtures/pool_handle.ts";
 import { makePool } from "./_helpers.ts";
 
-Deno.test("An argument that cannot be cloned throws a TypeError naming it, before anything is posted", async () => {
+Deno.test("An argument that cannot be cloned rejects with a TypeError naming it, before anything is posted", async () => {
   await using pool = makePool({ processes: 1 });
-  assert.throws(
-    () => pool.applyAsync("identity", [1, { fn: () => 1 }] as never),
+  await assert.rejects(
+    pool.applyAsync("identity", [1, { fn: () => 1 }] as never).get(),
     {
       name: "TypeError",
       message: /args\[1\]\.fn .*function/,
     },
   );
-  assert.throws(
-    () => pool.applyAsync("identity", [Symbol("s")] as never),
+  await assert.rejects(
+    pool.applyAsync("identity", [Symbol("s")] as never).get(),
     /args\[0\] .*symbol/,
   );
-  assert.throws(
-    () => pool.applyAsync("identity", [[1, new WeakMap()]] as never),
+  await assert.rejects(
+    pool.applyAsync("identity", [[1, new WeakMap()]] as never).get(),
     /args\[0\]\[1\] .*WeakMap/,
   );
-  assert.throws(
-    () => pool.map("identity", [1, 2, { deep: [() => 0] }]),
+  await assert.rejects(
+    pool.map("identity", [1, 2, { deep: [() => 0] }]),
     /iterable\[2\]\.deep\[0\] .*function/,
   );
-  assert.throws(
-    () => pool.starmap("mul", [[1, 2], 3 as never]),
+  await assert.rejects(
+    pool.starmap("mul", [[1, 2], 3 as never]),
     /iterable\[1\] .*not an array/,
   );
   // lazily read imap input: the error surfaces at its position

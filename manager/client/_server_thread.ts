@@ -1,0 +1,160 @@
+// The Worker a started manager's server runs in, and its hold on the
+// program: while the starter waits for it (start, shutdown) it keeps the
+// program alive, otherwise not (`unref`) — a call waiting for its reply
+// keeps the program alive through its socket read instead.
+//
+// Two kinds, one interface. A web Worker starts in about a third of the time
+// of a `node:worker_threads` Worker here (no Node bootstrap), but Deno 2.9.6
+// gives it no public `unref()`: it has the same hook its node Worker uses,
+// as a method keyed by an unexported symbol on `Worker.prototype`, found
+// here by what it does. When it is there the web Worker is used; when a
+// Deno lacks it, the `node:worker_threads` Worker (public `ref`/`unref`).
+
+import { Worker as NodeWorker } from "node:worker_threads";
+import type { WorkerReply, WorkerStart } from "../server/_serve_in_worker.ts";
+
+/** The server Worker, as `start()` and `shutdown()` use it. */
+export interface ServerThread {
+  /** The Worker's first reply: ready (with its address) or an error. */
+  readonly started: Promise<WorkerReply>;
+  /** Runs `fn` once if the Worker fails or exits after starting. */
+  onLost(fn: () => void): void;
+  /** Lets the Worker keep the program alive. */
+  ref(): void;
+  /** Stops the Worker from keeping the program alive. */
+  unref(): void;
+  /** Asks the server to close; resolves once closed, or after `ms`. */
+  shutdown(ms: number): Promise<void>;
+  /** Ends the Worker. */
+  terminate(): Promise<void>;
+}
+
+type RefHook = (this: Worker, ref: boolean) => void;
+
+/** Deno's internal ref/unref of a web Worker, if this Deno has it. */
+const REF: symbol | undefined = (() => {
+  for (const s of Object.getOwnPropertySymbols(Worker.prototype)) {
+    const v = Object.getOwnPropertyDescriptor(Worker.prototype, s)?.value;
+    if (
+      typeof v === "function" && v.length === 1 &&
+      /unrefOpPromise/.test(Function.prototype.toString.call(v))
+    ) return s;
+  }
+  return undefined;
+})();
+
+const WEB_ENTRY = new URL("../server/_worker.ts", import.meta.url);
+const NODE_ENTRY = new URL("../server/_node_worker.ts", import.meta.url);
+
+/**
+ * Starts the server Worker (the web kind when it can be unref'd, unless
+ * `kind` says otherwise). It keeps the program alive until `unref()`.
+ */
+export function spawnServer(
+  start: WorkerStart,
+  kind: "web" | "node" = REF ? "web" : "node",
+): ServerThread {
+  return kind === "web" && REF ? webThread(start, REF) : nodeThread(start);
+}
+
+function failed(what: string, cause?: unknown): Error {
+  // A refused permission (the Worker's module could not be read) stays one.
+  const m = /Requires \w+ access.*$/.exec(what);
+  if (m) return new Deno.errors.NotCapable(m[0]);
+  return new Error(
+    `Cannot start the manager as its server Worker ${what}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function webThread(start: WorkerStart, refKey: symbol): ServerThread {
+  const w = new Worker(WEB_ENTRY, { type: "module" });
+  const hook = (w as unknown as Record<symbol, RefHook>)[refKey]!;
+  let referenced = true;
+  const setRef = (on: boolean) => {
+    if (referenced === on) return;
+    referenced = on;
+    hook.call(w, on);
+  };
+  let lost: (() => void) | undefined;
+  let settle: ((r: WorkerReply) => void) | undefined;
+  const started = new Promise<WorkerReply>((resolve, reject) => {
+    settle = resolve;
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      if (settle) {
+        settle = undefined;
+        reject(failed(`failed: ${e.message}`, e.error ?? e.message));
+      } else lost?.();
+    };
+  });
+  let closed: (() => void) | undefined;
+  w.onmessage = (e: MessageEvent<WorkerReply>) => {
+    if (settle) {
+      const s = settle;
+      settle = undefined;
+      s(e.data);
+    } else if (e.data?.kind === "closed") closed?.();
+  };
+  w.postMessage({ kind: "start", ...start });
+  return {
+    started,
+    onLost: (fn) => (lost = fn),
+    ref: () => setRef(true),
+    unref: () => setRef(false),
+    shutdown: (ms) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        closed = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        w.postMessage({ kind: "shutdown" });
+      }),
+    terminate: () => {
+      w.terminate();
+      return Promise.resolve();
+    },
+  };
+}
+
+function nodeThread(start: WorkerStart): ServerThread {
+  const w = new NodeWorker(NODE_ENTRY, { workerData: start });
+  let lost: (() => void) | undefined;
+  const started = new Promise<WorkerReply>((resolve, reject) => {
+    w.once("message", resolve);
+    w.once("error", (e: Error) => reject(failed(`failed: ${e.message}`, e)));
+    w.once(
+      "exit",
+      (code: number) => reject(failed(`exited (code ${code})`)),
+    );
+  });
+  started.then(() => {
+    w.removeAllListeners();
+    w.on("error", () => lost?.());
+    w.on("exit", () => lost?.());
+  }, () => {});
+  return {
+    started,
+    onLost: (fn) => (lost = fn),
+    ref: () => w.ref(),
+    unref: () => w.unref(),
+    shutdown: (ms) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        const done = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        w.on("message", (m: WorkerReply) => {
+          if (m?.kind === "closed") done();
+        });
+        w.once("exit", done);
+        w.postMessage({ kind: "shutdown" });
+      }),
+    terminate: async () => {
+      w.removeAllListeners();
+      await w.terminate();
+    },
+  };
+}
