@@ -88,3 +88,32 @@ export async function pin(): Promise<string> {
   }
   return "not pinned (taskset failed)";
 }
+
+/**
+ * Prints `rows` as a Markdown table (numbers with `fmt`) and writes them to
+ * bench/results/<area>.json.
+ */
+export async function reportRows(
+  area: string,
+  rows: BenchRow[],
+  fmt: (n: number) => string = (n) => Math.round(n).toLocaleString("en-US"),
+): Promise<void> {
+  console.log(
+    "| figure | unit | ours | anchor | anchor value | ratio | target |",
+  );
+  console.log("|---|---|---:|---|---:|---:|---|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${r.unit} | ${fmt(r.ours)} | ${r.anchor} | ${
+        fmt(r.anchorValue)
+      } | ${r.ratio.toFixed(2)}x | ${r.target} |`,
+    );
+  }
+  const results = new URL("./results/", import.meta.url);
+  await Deno.mkdir(results, { recursive: true });
+  await Deno.writeTextFile(
+    new URL(`${area}.json`, results),
+    JSON.stringify(rows, null, 2) + "\n",
+  );
+  console.log(`\nWrote bench/results/${area}.json`);
+}

@@ -8,7 +8,14 @@
 
 import type { BenchRow } from "./_common.ts";
 
-const AREAS = ["connection", "pool", "manager", "sharedmem", "pickle"];
+const AREAS = [
+  "connection",
+  "pool",
+  "manager",
+  "cpython_manager",
+  "sharedmem",
+  "pickle",
+];
 
 type Row = BenchRow;
 

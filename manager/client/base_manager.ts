@@ -38,6 +38,7 @@ import {
   type Token,
 } from "./proxy.ts";
 import { ManagerServer, type ManagerStats } from "../server/server.ts";
+import { CPythonClient } from "./_cpython_client.ts";
 
 export type { RegisterOptions };
 
@@ -60,6 +61,8 @@ export interface StartOptions {
   authkey?: Uint8Array | string;
   /** A module the server Worker imports first; it serves every type registered while importing it. */
   module?: string | URL;
+  /** Also serve CPython clients on `python.address` (see {@linkcode ServeOptions.python}). */
+  python?: { address: Address };
 }
 
 /**
@@ -80,6 +83,12 @@ export interface ConnectOptions {
   address: Address;
   /** The server's key. */
   authkey?: Uint8Array | string;
+  /**
+   * `"cpython"`: the server is a CPython manager (`BaseManager.get_server()`,
+   * `serve_forever()`); proxies call its Python methods (`putNowait` →
+   * `put_nowait`, timeouts in ms → seconds). Default `"deno"`.
+   */
+  protocol?: "deno" | "cpython";
 }
 
 /**
@@ -103,6 +112,12 @@ export interface ServeOptions {
   authkey?: Uint8Array | string;
   /** Aborting closes the server. */
   signal?: AbortSignal;
+  /**
+   * Also listen on `python.address` for CPython clients: an unmodified
+   * `multiprocessing.managers.SyncManager(address, authkey).connect()`
+   * (3.11–3.13) gets proxies of the same objects. Needs an authkey.
+   */
+  python?: { address: Address };
 }
 
 const registries = new WeakMap<object, Map<string, TypeSpec>>();
@@ -197,6 +212,8 @@ export class BaseManager implements AsyncDisposable {
   #address: Address | undefined;
   #authkey: Uint8Array = new Uint8Array(0);
   #started: Started | undefined;
+  #cpython: CPythonClient | undefined;
+  #pythonAddress: Address | undefined;
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -278,7 +295,7 @@ export class BaseManager implements AsyncDisposable {
           "Cannot start the manager as options must be an object",
         );
       }
-      const { address, module } = options;
+      const { address, module, python } = options;
       if (
         module !== undefined && typeof module !== "string" &&
         !(module instanceof URL)
@@ -303,6 +320,7 @@ export class BaseManager implements AsyncDisposable {
         address,
         authkey,
         module: module === undefined ? undefined : String(module),
+        python,
       }).catch((e) => {
         throw explainDenied(e, "start the manager", "start", address);
       });
@@ -316,7 +334,7 @@ export class BaseManager implements AsyncDisposable {
     start: WorkerStart,
   ): Promise<InstanceType<T>> {
     const thread = spawnServer(start);
-    let ready: { address: Address; epoch: string };
+    let ready: { address: Address; epoch: string; pythonAddress?: Address };
     try {
       const reply = await thread.started;
       if (reply.kind !== "ready") {
@@ -344,6 +362,7 @@ export class BaseManager implements AsyncDisposable {
     const forget = dir === undefined ? () => {} : removeAtExit(dir);
     const m = new cls() as InstanceType<T>;
     m.#started = { thread, forget };
+    m.#pythonAddress = ready.pythonAddress;
     // The starting thread connects over the server's own socket (a Unix
     // socket unless an address was given): between two threads of this VM a
     // Unix socket round trip is much cheaper than a MessagePort wake-up.
@@ -391,6 +410,26 @@ export class BaseManager implements AsyncDisposable {
     try {
       const { address, authkey } = readAddress(options, "connect");
       const m = new this() as InstanceType<T>;
+      if (options.protocol === "cpython") {
+        if (!authkey || authkey.length === 0) {
+          throw new TypeError(
+            "Cannot connect to a CPython manager without an authkey: CPython servers always authenticate, so pass { authkey }",
+          );
+        }
+        return CPythonClient.connect(address, authkey).then((c) => {
+          m.#cpython = c;
+          m.#address = address;
+          m.#authkey = authkey;
+          return m;
+        });
+      }
+      if (options.protocol !== undefined && options.protocol !== "deno") {
+        throw new TypeError(
+          `Cannot connect with protocol ${
+            JSON.stringify(options.protocol)
+          }: use "deno" or "cpython"`,
+        );
+      }
       return m.#connect(address, authkey).then(() => m, (e) => {
         throw explainDenied(
           e,
@@ -430,6 +469,7 @@ export class BaseManager implements AsyncDisposable {
           address,
           ...(authkey ? { authkey } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.python ? { python: options.python } : {}),
         }));
       } catch (e) {
         throw explainDenied(
@@ -496,6 +536,11 @@ export class BaseManager implements AsyncDisposable {
     return this.#address;
   }
 
+  /** Where CPython clients connect, for a manager started with `{ python }`. */
+  get pythonAddress(): Address | undefined {
+    return this.#pythonAddress;
+  }
+
   /** The key this manager authenticates with (empty when none). */
   get authkey(): Uint8Array {
     return this.#authkey;
@@ -520,6 +565,9 @@ export class BaseManager implements AsyncDisposable {
         throw new TypeError(
           "Cannot create the object as its typeid must be a string",
         );
+      }
+      if (this.#cpython) {
+        return this.#cpython.create(typeid, args) as Promise<Remote<T>>;
       }
       const session = this.#s();
       const refs = substituteProxies(session, args);
@@ -553,6 +601,9 @@ export class BaseManager implements AsyncDisposable {
   }
 
   async #fromToken<T>(token: Token): Promise<Remote<T>> {
+    if (this.#cpython) {
+      return await this.#cpython.fromToken(token) as Remote<T>;
+    }
     const session = this.#s();
     if (token.epoch !== session.epoch) {
       throw new Error(
@@ -573,6 +624,13 @@ export class BaseManager implements AsyncDisposable {
    * @returns The server's figures.
    */
   stats(): Promise<ManagerStats> {
+    if (this.#cpython) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot get stats from a CPython manager: its protocol has no such call",
+        ),
+      );
+    }
     try {
       return this.#s().request("stats") as Promise<ManagerStats>;
     } catch (e) {
@@ -587,6 +645,7 @@ export class BaseManager implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#session?.close();
+    this.#cpython?.close();
     return Promise.resolve();
   }
 

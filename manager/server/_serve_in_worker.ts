@@ -17,11 +17,18 @@ export interface WorkerStart {
   authkey: Uint8Array;
   /** The module registering the custom types. */
   module: string | undefined;
+  /** Also serve CPython clients there. */
+  python?: { address: Address } | undefined;
 }
 
 /** What the server Worker posts back. */
 export type WorkerReply =
-  | { kind: "ready"; address: Address; epoch: string }
+  | {
+    kind: "ready";
+    address: Address;
+    epoch: string;
+    pythonAddress?: Address | undefined;
+  }
   | { kind: "error"; name: string; message: string; stack?: string }
   | { kind: "closed" };
 
@@ -37,8 +44,14 @@ export async function startServing(msg: WorkerStart): Promise<WorkerReply> {
         ? { address: msg.address }
         : { family: "AF_UNIX" as const }),
       authkey: msg.authkey,
+      ...(msg.python ? { python: msg.python } : {}),
     });
-    return { kind: "ready", address: server.address, epoch: server.epoch };
+    return {
+      kind: "ready",
+      address: server.address,
+      epoch: server.epoch,
+      pythonAddress: server.pythonAddress,
+    };
   } catch (err) {
     const x = err instanceof Error ? err : new Error(String(err));
     return { kind: "error", name: x.name, message: x.message, stack: x.stack };

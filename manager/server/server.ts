@@ -12,6 +12,7 @@ import type { ConnLike } from "../protocol/conn.ts";
 import type { TypeSpec } from "../types/registry.ts";
 import { ServerCore, setCore } from "./_core.ts";
 import { serveMsgpack } from "./_msgpack_door.ts";
+import { coreHost, CPythonDoor } from "./_cpython_door.ts";
 
 /**
  * Server statistics (the `stats` request).
@@ -63,6 +64,13 @@ export interface ManagerServerOptions {
   authkey?: Uint8Array | string;
   /** Aborting closes the server. */
   signal?: AbortSignal;
+  /**
+   * Also listen on `python.address` for CPython clients
+   * (`multiprocessing.managers.SyncManager(address, authkey).connect()`),
+   * on the same objects. Needs an authkey: CPython clients always
+   * authenticate.
+   */
+  python?: { address: Address };
 }
 
 /**
@@ -87,6 +95,7 @@ export class ManagerServer implements AsyncDisposable {
   #resolveClosed!: () => void;
   #onClose: (() => void) | undefined;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #door: CPythonDoor | undefined;
 
   /**
    * Creates a server for the types in `registry` (no listener: see
@@ -117,8 +126,13 @@ export class ManagerServer implements AsyncDisposable {
     registry: Map<string, TypeSpec>,
     options: ManagerServerOptions = {},
   ): ManagerServer {
-    const { address, family, authkey, signal } = options;
+    const { address, family, authkey, signal, python } = options;
     signal?.throwIfAborted();
+    if (python !== undefined && (authkey === undefined || authkey === "")) {
+      throw new TypeError(
+        "Cannot serve CPython clients without an authkey: CPython clients always authenticate, so pass { authkey }",
+      );
+    }
     const server = new ManagerServer(registry);
     const listener = new Listener({
       ...(address !== undefined ? { address } : family ? { family } : {}),
@@ -126,6 +140,22 @@ export class ManagerServer implements AsyncDisposable {
     });
     server.#listener = listener;
     server.#address = listener.address;
+    if (python !== undefined) {
+      try {
+        server.#door = new CPythonDoor(
+          coreHost(server.#core, () => void server.close()),
+          {
+            address: python.address,
+            authkey: typeof authkey === "string"
+              ? new TextEncoder().encode(authkey)
+              : authkey!,
+          },
+        );
+      } catch (e) {
+        listener.close();
+        throw e;
+      }
+    }
     if (signal) {
       const onAbort = () => void server.close();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -146,6 +176,11 @@ export class ManagerServer implements AsyncDisposable {
       );
     }
     return this.#address;
+  }
+
+  /** Where CPython clients connect (with the `python` option). */
+  get pythonAddress(): Address | undefined {
+    return this.#door?.address;
   }
 
   async #acceptLoop(listener: Listener): Promise<void> {
@@ -209,6 +244,7 @@ export class ManagerServer implements AsyncDisposable {
       this.#onClose?.();
       if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
       this.#listener?.close();
+      this.#door?.close();
       // Let already-queued replies (e.g. to `shutdown`) go out first.
       const core = this.#core;
       const peers = [...core.peers];

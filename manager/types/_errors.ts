@@ -50,6 +50,9 @@ export function show(v: unknown): string {
   }
 }
 
+/** Prototypes of other values that may be stored (registered by their modules). */
+export const STORABLE: Set<object> = new Set();
+
 /**
  * Refuses to store a referent (a proxy passed as an argument arrives as its
  * referent): containers hold plain values; nested proxies are not supported.
@@ -59,7 +62,10 @@ export function storable<T>(v: T): T {
     const p = Object.getPrototypeOf(v);
     if (
       p !== Object.prototype && p !== null && p !== Array.prototype &&
-      !ArrayBuffer.isView(v) && !(v instanceof Date)
+      !ArrayBuffer.isView(v) && !(v instanceof Date) &&
+      // Python values (dict, set, frozenset) and proxies stored by CPython
+      // clients (references of this server, see server/_cpython_door.ts).
+      !(v instanceof Map) && !(v instanceof Set) && !STORABLE.has(p)
     ) {
       throw new TypeError(
         "Cannot store a shared object inside another one: nested proxies are not supported, store plain values (or proxy.token)",

@@ -42,6 +42,7 @@ export class SharedQueue {
   #putters = new WaitQueue<void>();
   #joiners = new WaitQueue<void>();
   #unfinished = 0;
+  #shut = false;
 
   /** Creates a queue holding at most `maxsize` items (`<= 0`: unbounded). */
   constructor(maxsize: number = 0) {
@@ -82,6 +83,7 @@ export class SharedQueue {
     const caller = currentCaller();
     const { block, timeout } = readBlocking(opts);
     storable(item);
+    if (this.#shut) throw shutDown();
     if (!this.#isFull()) return this.#enqueue(item);
     if (!block || timeout === 0) throw new Full();
     return this.#putters.wait(caller, timeout, item).then((r) => {
@@ -103,6 +105,7 @@ export class SharedQueue {
       this.#admitPutter();
       return this.#undoable(item);
     }
+    if (this.#shut) throw shutDown();
     if (!block || timeout === 0) throw new Empty();
     return this.#getters.wait(caller, timeout).then((r) => {
       if (r === TIMED_OUT) throw new Empty();
@@ -150,9 +153,35 @@ export class SharedQueue {
     if (this.#unfinished === 0) this.#joiners.wakeAll(undefined);
   }
 
+  /**
+   * CPython 3.13's `shutdown(immediate)`: later puts fail, and gets fail
+   * once the queue is empty; waiting getters and putters fail now (with an
+   * error named `ShutDown`). `immediate` also drops the queued items,
+   * counting them done.
+   */
+  shutdown(immediate: boolean = false): void {
+    this.#shut = true;
+    if (immediate) {
+      while (this.#items.length > 0) {
+        this.#items.shift();
+        if (this.#unfinished > 0) this.#unfinished--;
+      }
+      if (this.#unfinished === 0) this.#joiners.wakeAll(undefined);
+    }
+    this.#getters.failAll(shutDown());
+    this.#putters.failAll(shutDown());
+  }
+
   /** Resolves once every item put has been marked done with `taskDone()`. */
   join(): void | Promise<void> {
     if (this.#unfinished === 0) return;
     return this.#joiners.wait(currentCaller()).then(() => {});
   }
+}
+
+/** The error of a shut-down queue (CPython's `queue.ShutDown`). */
+function shutDown(): Error {
+  const e = new Error("Cannot use the queue as it was shut down");
+  e.name = "ShutDown";
+  return e;
 }
