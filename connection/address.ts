@@ -18,6 +18,14 @@
  * - `["127.0.0.1", 6000]` (CPython's tuple);
  * - `{ hostname: "127.0.0.1", port: 6000 }` (like `Deno.NetAddr`);
  * - `{ path: "/tmp/a.sock" }` (like `Deno.UnixAddr`).
+ *
+ * @example Usage
+ * ```ts
+ * import { type Address, parseAddress } from "@mproc/multiprocessing/connection";
+ *
+ * const forms: Address[] = ["127.0.0.1:6000", ["127.0.0.1", 6000], { hostname: "127.0.0.1", port: 6000 }];
+ * console.assert(forms.every((a) => parseAddress(a).family === "AF_INET"));
+ * ```
  */
 export type Address =
   | string
@@ -25,10 +33,30 @@ export type Address =
   | { hostname: string; port: number }
   | { path: string };
 
-/** Address families, named as in CPython. */
+/**
+ * Address families, named as in CPython.
+ *
+ * @example Usage
+ * ```ts
+ * import { type Family, parseAddress } from "@mproc/multiprocessing/connection";
+ *
+ * const family: Family = parseAddress("/tmp/a.sock").family;
+ * console.assert(family === "AF_UNIX");
+ * ```
+ */
 export type Family = "AF_INET" | "AF_INET6" | "AF_UNIX";
 
-/** An address in its normal form. */
+/**
+ * An address in its normal form.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ParsedAddress, parseAddress } from "@mproc/multiprocessing/connection";
+ *
+ * const a: ParsedAddress = parseAddress("tcp://[::1]:6000");
+ * console.assert(a.family === "AF_INET6" && a.hostname === "::1" && a.port === 6000);
+ * ```
+ */
 export type ParsedAddress =
   | { family: "AF_INET" | "AF_INET6"; hostname: string; port: number }
   | { family: "AF_UNIX"; path: string };
@@ -146,7 +174,11 @@ export function formatAddress(address: Address): string {
     : `tcp://${a.hostname}:${a.port}`;
 }
 
-/** True for loopback host names and addresses. */
+/**
+ * True for loopback host names and addresses.
+ *
+ * @internal Used by {@linkcode Listener}; not exported from the module.
+ */
 export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" ||
     /^127\.\d+\.\d+\.\d+$/.test(hostname) ||

@@ -378,7 +378,7 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
   let bad = 0;
   const greet = async (raw: RawConn): Promise<void> => {
     const conn = createConnection(new SocketChannel(raw));
-    // a peer that does not finish in time is dropped (closing stops the handshake)
+    // a peer that does not finish in time is dropped (closing stops the reads)
     const timer = setTimeout(() => conn.close(), HANDSHAKE_TIMEOUT);
     Deno.unrefTimer(timer);
     try {
