@@ -342,12 +342,14 @@ export class Child {
   }
 }
 
-interface Accepted {
+/** The child's control connection, as accepted. */
+export interface Accepted {
   conn: Connection;
   raw: RawConn;
 }
 
-interface Acceptor {
+/** What {@link acceptControl} hands back. */
+export interface Acceptor {
   first: Promise<Accepted>;
   onAux: ((id: number, conn: Connection) => void) | null;
   stop(): void;
@@ -355,10 +357,14 @@ interface Acceptor {
 
 /**
  * Accepts the child's connections: the control connection first (the
- * `first` promise), then aux ones (handed to `onAux`). Peers that fail the
- * handshake are dropped; after MAX_BAD_PEERS of them the listener stops.
+ * `first` promise), then aux ones (handed to `onAux`). A peer whose first
+ * frame is not the secret (or longer than 64 bytes), or whose hello is not
+ * one, is dropped; after MAX_BAD_PEERS of them the listener stops.
  */
-function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
+export function acceptControl(
+  listener: Deno.Listener,
+  key: Uint8Array,
+): Acceptor {
   let stopped = false;
   let resolveFirst!: (a: Accepted) => void;
   let rejectFirst!: (e: unknown) => void;
