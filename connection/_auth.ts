@@ -140,7 +140,9 @@ export function verifyResponse(
     );
   }
   if (!equal(expected, mac)) {
-    throw new AuthenticationError("Digest received was wrong");
+    throw new AuthenticationError(
+      "Digest received was wrong: cannot authenticate as the peer has another authkey (pass the same authkey on both sides)",
+    );
   }
 }
 
@@ -214,7 +216,9 @@ async function answerFor(
 /** Fails unless `verdict` is `#WELCOME#`. */
 function checkWelcome(verdict: Uint8Array): void {
   if (!equal(verdict, WELCOME)) {
-    throw new AuthenticationError("Digest sent was rejected");
+    throw new AuthenticationError(
+      "Digest sent was rejected: cannot authenticate as the server has another authkey (pass the server's authkey)",
+    );
   }
 }
 
