@@ -15,6 +15,8 @@
  *   `SharedArrayBuffer` + `Atomics`, between the main thread and Workers.
  * - **pickle**: a safe pickle codec (`dumps`/`loads`, protocols 2–5) for
  *   talking objects with CPython; it executes nothing it reads.
+ * - **process**: CPython's `Process` (spawn): a function of a module in a
+ *   fresh `deno run` child with real permission flags and a heap cap.
  *
  * ```ts
  * import * as mp from "@mproc/multiprocessing";
@@ -35,5 +37,6 @@ export * from "./pool/mod.ts";
 export * from "./manager/mod.ts";
 export * from "./sharedmem/mod.ts";
 export * from "./pickle/mod.ts";
+export * from "./process/mod.ts";
 // Both the pool and the manager name their "any function" type AnyFn.
 export type { AnyFn } from "./pool/mod.ts";

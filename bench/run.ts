@@ -16,6 +16,7 @@ const AREAS = [
   "cpython_manager",
   "sharedmem",
   "pickle",
+  "process",
 ];
 
 type Row = BenchRow;

@@ -18,6 +18,8 @@ export interface PoolSettings {
   permissions: Deno.PermissionOptions | undefined;
   abortGrace: number;
   transfer: boolean;
+  runtime: "worker" | "process";
+  memoryLimitMb: number | undefined;
 }
 
 const INHERIT_ALL = {
@@ -32,7 +34,8 @@ const INHERIT_ALL = {
 } as Deno.PermissionOptionsObject;
 /** The longest delay setTimeout accepts (ms). */
 export const MAX_DELAY = 2 ** 31 - 1;
-function resolveModule(module: string | URL): string {
+/** The URL of a task module given as a URL, an absolute URL or a path (relative to the cwd). */
+export function resolveModule(module: string | URL): string {
   if (module instanceof URL) return module.href;
   if (typeof module !== "string" || module === "") {
     throw new TypeError(
@@ -82,7 +85,28 @@ export function checkPoolOptions(
     permissions,
     abortGrace = 1000,
     transfer = false,
+    runtime = "worker",
+    memoryLimitMb,
   } = options;
+  if (runtime !== "worker" && runtime !== "process") {
+    throw new TypeError(
+      `Cannot use runtime ${String(runtime)}: it must be "worker" or "process"`,
+    );
+  }
+  if (memoryLimitMb !== undefined) {
+    if (runtime !== "process") {
+      throw new TypeError(
+        'Cannot cap the heap of Worker threads: use runtime: "process" with memoryLimitMb',
+      );
+    }
+    if (!Number.isInteger(memoryLimitMb) || memoryLimitMb < 1) {
+      throw new RangeError(
+        `Cannot use memoryLimitMb ${
+          String(memoryLimitMb)
+        }: it must be a positive integer`,
+      );
+    }
+  }
   if (!Number.isInteger(processes) || processes < 1) {
     throw new RangeError(
       `Cannot create a pool of ${
@@ -128,7 +152,10 @@ export function checkPoolOptions(
   initargs.forEach((a, i) =>
     inspectValue(a, `initargs[${i}]`, null, { handles: false })
   );
-  if (permissions !== undefined && workerOptionsEnabled() === false) {
+  if (
+    permissions !== undefined && runtime === "worker" &&
+    workerOptionsEnabled() === false
+  ) {
     throw missingFlagError();
   }
   signal?.throwIfAborted();
@@ -144,5 +171,7 @@ export function checkPoolOptions(
       : { ...INHERIT_ALL, ...permissions },
     abortGrace,
     transfer,
+    runtime,
+    memoryLimitMb,
   };
 }

@@ -63,6 +63,8 @@ export interface SpawnOptions {
   initTransfer: Transferable[];
   /** Deno permissions of the worker (already completed by the pool). */
   permissions?: Deno.PermissionOptions | undefined;
+  /** V8 heap cap of the worker in MiB (a runtime that cannot cap it never gets one). */
+  memoryLimitMb?: number | undefined;
 }
 
 /** One running worker, as the scheduler sees it. */
@@ -73,6 +75,12 @@ export interface WorkerHandle {
   terminate(): void;
   /** Whether this worker keeps the process alive (true after spawn). */
   setRef(ref: boolean): void;
+  /** The worker's process id, for a runtime of child processes (once known). */
+  readonly pid?: number | undefined;
+  /** Resolves when the worker is gone for good (a child process reaped). */
+  readonly exited?: Promise<void>;
+  /** Throws what post() would throw for `value` (default: structuredClone's check). */
+  check?(value: unknown): void;
 }
 
 /** A way of running pool workers (threads, child processes). */
@@ -93,6 +101,8 @@ export interface HostPort {
   spin?(ms: number, stop: () => boolean): void;
   /** Ends the worker. */
   close(): void;
+  /** Imports the task module (default: `import(url)`). */
+  load?(url: string): Promise<Record<string, unknown>>;
 }
 
 /** The error of a worker whose init (its `initargs`) could not be sent. */

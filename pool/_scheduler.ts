@@ -135,7 +135,10 @@ export class Scheduler {
     for (const w of this.#workers) running += w.items;
     return {
       processes: this.#processes,
-      workers: this.#workers.size,
+      workers: [...this.#workers].map((w) => ({
+        pid: w.handle.pid,
+        running: w.items,
+      })),
       queued: this.#counted,
       running,
       completed: this.#completed,
@@ -153,8 +156,10 @@ export class Scheduler {
 
   /** Resolves once every worker is gone (after close() and the work, or terminate()). */
   finished(): Promise<void> {
-    if (this.#finished) return Promise.resolve();
-    return new Promise((resolve) => this.#joinWaiters.push(resolve));
+    const reaped = () => this.#workers.reaped();
+    if (this.#finished) return reaped();
+    return new Promise<void>((resolve) => this.#joinWaiters.push(resolve))
+      .then(reaped);
   }
 
   // ---------------------------------------------------------------- results
@@ -426,7 +431,8 @@ export class Scheduler {
       const okLengths: number[] = [];
       runs.forEach((r, i) => {
         try {
-          structuredClone(r.x);
+          if (w.handle.check) w.handle.check(r.x);
+          else structuredClone(r.x);
           okRuns.push(r);
           okJobs.push(jobs[i]!);
           okLengths.push(lengths[i]!);

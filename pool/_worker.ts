@@ -171,7 +171,11 @@ class WorkerEntry {
   async start(): Promise<void> {
     const init = this.init;
     try {
-      this.mod = await importGuarded(init.module, () => import(init.module));
+      this.mod = await importGuarded(
+        init.module,
+        () =>
+          this.port.load ? this.port.load(init.module) : import(init.module),
+      );
       if (init.initializer) {
         const f = this.getFn(init.initializer);
         const args = init.initHandles

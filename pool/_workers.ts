@@ -69,6 +69,8 @@ export class Workers implements Iterable<Slot> {
   /** Retired workers draining an aborted task's grace period. */
   readonly #draining = new Set<Slot>();
   #spawned = 0;
+  /** Workers stopped whose process has not been reaped yet (join waits for them). */
+  readonly #exits = new Set<Promise<void>>();
   #stagger: ReturnType<typeof setTimeout> | undefined;
   #staggerSoon = false;
 
@@ -89,6 +91,11 @@ export class Workers implements Iterable<Slot> {
     if (settings.processes > 1) {
       this.#stagger = setTimeout(() => this.#spawnRest(), STAGGER_MS);
     }
+  }
+
+  /** Resolves once every stopped worker's process has been reaped. */
+  reaped(): Promise<void> {
+    return Promise.all(this.#exits).then(() => {});
   }
 
   /** Serving workers. */
@@ -127,6 +134,7 @@ export class Workers implements Iterable<Slot> {
       },
       initTransfer: enc.transfer,
       permissions: s.permissions,
+      memoryLimitMb: s.memoryLimitMb,
     }, events);
     // An idle worker never keeps the process alive (API.md §9).
     w.handle.setRef(false);
@@ -211,6 +219,11 @@ export class Workers implements Iterable<Slot> {
   /** Stops `w` (serving or draining). */
   kill(w: Slot): void {
     if (w.dead) return;
+    const exited = w.handle.exited;
+    if (exited) {
+      this.#exits.add(exited);
+      exited.then(() => this.#exits.delete(exited));
+    }
     w.kill();
     this.#serving.delete(w);
     this.#draining.delete(w);

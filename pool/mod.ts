@@ -15,7 +15,12 @@
  */
 
 export { Pool } from "./pool.ts";
-export type { PoolOptions, PoolStats, TaskOptions } from "./options.ts";
+export type {
+  PoolOptions,
+  PoolStats,
+  PoolWorkerStats,
+  TaskOptions,
+} from "./options.ts";
 export type {
   AnyFn,
   ApplyArgs,

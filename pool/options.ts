@@ -43,9 +43,24 @@ export interface PoolOptions {
    * `"inherit"`, or an object such as `{ net: false, write: false }` in which
    * the kinds left out are inherited from the main thread (unlike a bare
    * Worker, where they would be denied — the workers must at least read the
-   * task module). Deno 2.9 needs `--unstable-worker-options` for it.
+   * task module). Deno 2.9 needs `--unstable-worker-options` for it, except
+   * with `runtime: "process"`, where they are real `deno run` flags of each
+   * worker process (a worker never gets more than this process has).
    */
   permissions?: Deno.PermissionOptions;
+  /**
+   * What a worker is: a Deno Worker thread, or a child process (`deno run`
+   * of `Deno.execPath()`, CPython's "spawn"): isolated, so an out-of-memory
+   * or a crash loses only that worker's tasks (`WorkerLostError`), its heap
+   * can be capped (`memoryLimitMb`) and `permissions` need no unstable flag.
+   * Values cross a process boundary by V8 serialization (structured clone's
+   * types); Pipe() ends and sharedmem objects cannot (a TypeError).
+   *
+   * @default {"worker"}
+   */
+  runtime?: "worker" | "process";
+  /** V8 heap cap of each worker process in MiB (`--max-old-space-size`); `runtime: "process"` only. */
+  memoryLimitMb?: number;
   /**
    * Milliseconds a running task gets after its `signal` aborted before its
    * worker is terminated and replaced; `Infinity` never terminates it.
@@ -104,8 +119,12 @@ export interface TaskOptions<R> extends AsyncResultCallbacks<R> {
 export interface PoolStats {
   /** Configured worker count. */
   processes: number;
-  /** Workers serving now (starting or ready; one draining an aborted task is not counted). */
-  workers: number;
+  /**
+   * The workers serving now, one entry each (starting or ready; one draining an
+   * aborted task is not listed): `workers.length` is their count, and with
+   * `runtime: "process"` each entry's `pid` is its child process id.
+   */
+  workers: PoolWorkerStats[];
   /** Items waiting to be sent to a worker (lazy `imap` input not read yet is not counted). */
   queued: number;
   /** Items sent to workers and not finished yet. */
@@ -114,4 +133,24 @@ export interface PoolStats {
   completed: number;
   /** Items that failed (thrown, worker lost, aborted while running). */
   failed: number;
+}
+
+/**
+ * One worker in {@linkcode PoolStats.workers}.
+ *
+ * @example One entry a worker (threads have no pid)
+ * ```ts
+ * import { Pool } from "@mproc/multiprocessing/pool";
+ *
+ * await using pool = new Pool("data:text/javascript,export const one = () => 1;", { processes: 1 });
+ * await pool.apply("one");
+ * const { workers } = pool.stats();
+ * console.assert(workers.length === 1 && workers[0].pid === undefined);
+ * ```
+ */
+export interface PoolWorkerStats {
+  /** The child process id (`runtime: "process"`, once it has connected); `undefined` for threads. */
+  pid: number | undefined;
+  /** Items sent to this worker and not finished yet. */
+  running: number;
 }

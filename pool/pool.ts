@@ -24,6 +24,7 @@ import type { PoolOptions, PoolStats, TaskOptions } from "./options.ts";
 import { PoolTerminatedError } from "./errors.ts";
 import { Scheduler } from "./_scheduler.ts";
 import { threadRuntime } from "./_thread_runtime.ts";
+import { processRuntime } from "./_process_runtime.ts";
 import type {
   AnyFn,
   ApplyArgs,
@@ -147,7 +148,10 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
     const settings = checkPoolOptions(module, options);
     this.#processes = settings.processes;
     this.#module = settings.module;
-    this.#s = new Scheduler(settings, threadRuntime);
+    this.#s = new Scheduler(
+      settings,
+      settings.runtime === "process" ? processRuntime : threadRuntime,
+    );
   }
 
   /**

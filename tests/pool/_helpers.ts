@@ -53,16 +53,22 @@ export function* exceptionThrowingGenerator(
 }
 
 /**
- * Runs `script` as its own `deno run -A --unstable-worker-options` and waits
- * (at most `ms`, a hang guard) for it to exit by itself; kills it otherwise
- * (`exited` is then false).
+ * Runs `script` as its own `deno run -A --unstable-worker-options` (or with
+ * `flags` instead) and waits (at most `ms`, a hang guard) for it to exit by
+ * itself; kills it otherwise (`exited` is then false).
  */
 export async function runScript(
   script: URL,
-  { args = [], env = {}, ms = 60_000 }: {
+  {
+    args = [],
+    env = {},
+    ms = 60_000,
+    flags = ["-A", "--unstable-worker-options"],
+  }: {
     args?: string[];
     env?: Record<string, string>;
     ms?: number;
+    flags?: string[];
   } = {},
 ): Promise<{ code: number; stdout: string; stderr: string; exited: boolean }> {
   const config = new URL("../../deno.json", import.meta.url).pathname;
@@ -71,8 +77,7 @@ export async function runScript(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
-      "--unstable-worker-options",
+      ...flags,
       "--no-check",
       "--config",
       config,

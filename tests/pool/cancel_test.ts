@@ -45,7 +45,7 @@ Deno.test("A running task sees the abort through taskSignal(); a fresh worker se
   assert.equal(Atomics.load(running, 0), 2);
   // the aborted task's worker was replaced at once: `next` ran on another
   assert.notEqual(await next.get(10_000), id);
-  assert.equal(pool.stats().workers, 1);
+  assert.equal(pool.stats().workers.length, 1);
 });
 
 Deno.test("A running task that ignores the abort loses its worker after the grace period", async () => {
@@ -60,7 +60,7 @@ Deno.test("A running task that ignores the abort loses its worker after the grac
   // the pool replaces the stuck worker and keeps serving
   assert.notEqual(await pool.apply("workerId"), before);
   assert.equal(await pool.apply("sqr", [5]), 25);
-  assert.equal(pool.stats().workers, 1);
+  assert.equal(pool.stats().workers.length, 1);
 });
 
 Deno.test("mapAsync with a signal: aborting rejects the map and drops its queued chunks", async () => {
