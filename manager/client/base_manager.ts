@@ -307,6 +307,9 @@ export class BaseManager implements AsyncDisposable {
         );
       }
       const { address, module, python } = options;
+      // A bad address is the caller's error, named before a Worker starts.
+      if (address !== undefined) parseAddress(address);
+      if (python !== undefined) parseAddress(python?.address);
       if (
         module !== undefined && typeof module !== "string" &&
         !(module instanceof URL)
