@@ -5,6 +5,7 @@
  */
 
 import type { Connection } from "./connection.ts";
+import { badTimeout } from "./_timeout.ts";
 
 /**
  * Waits until at least one connection has something to read (a message, or
@@ -39,6 +40,8 @@ export function wait(
       new TypeError("Cannot wait as 'objects' is not an array of connections"),
     );
   }
+  const bad = badTimeout("wait", timeout);
+  if (bad) return Promise.reject(bad);
   if (objects.some((c) => c.closed)) {
     return Promise.reject(
       new Deno.errors.BadResource("Cannot wait on a closed connection"),
