@@ -18,6 +18,19 @@
  * - `["127.0.0.1", 6000]` (CPython's tuple);
  * - `{ hostname: "127.0.0.1", port: 6000 }` (like `Deno.NetAddr`);
  * - `{ path: "/tmp/a.sock" }` (like `Deno.UnixAddr`).
+ *
+ * @example Every form names the same kind of place
+ * ```ts
+ * import { type Address, parseAddress } from "@mproc/multiprocessing/connection";
+ *
+ * const forms: Address[] = [
+ *   "127.0.0.1:6000",
+ *   ["127.0.0.1", 6000],
+ *   { hostname: "127.0.0.1", port: 6000 },
+ * ];
+ * for (const a of forms) console.assert(parseAddress(a).family === "AF_INET");
+ * console.assert(parseAddress({ path: "/tmp/a.sock" }).family === "AF_UNIX");
+ * ```
  */
 export type Address =
   | string
@@ -25,10 +38,30 @@ export type Address =
   | { hostname: string; port: number }
   | { path: string };
 
-/** Address families, named as in CPython. */
+/**
+ * Address families, named as in CPython.
+ *
+ * @example Usage
+ * ```ts
+ * import { type Family, parseAddress } from "@mproc/multiprocessing/connection";
+ *
+ * const family: Family = parseAddress("[::1]:6000").family;
+ * console.assert(family === "AF_INET6");
+ * ```
+ */
 export type Family = "AF_INET" | "AF_INET6" | "AF_UNIX";
 
-/** An address in its normal form. */
+/**
+ * An address in its normal form.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ParsedAddress, parseAddress } from "@mproc/multiprocessing/connection";
+ *
+ * const a: ParsedAddress = parseAddress("tcp://localhost:6000");
+ * console.assert(a.family === "AF_INET" && a.port === 6000);
+ * ```
+ */
 export type ParsedAddress =
   | { family: "AF_INET" | "AF_INET6"; hostname: string; port: number }
   | { family: "AF_UNIX"; path: string };

@@ -6,7 +6,21 @@
  * @module
  */
 
-/** What `send()`/`recv()` speak: msgpack (the default) or CPython's pickle. */
+/**
+ * What `send()`/`recv()` speak: msgpack (the default) or CPython's pickle.
+ *
+ * @example Usage
+ * ```ts
+ * import { Pipe, type Serializer } from "@mproc/multiprocessing/connection";
+ *
+ * const serializer: Serializer = "pickle";
+ * const [a, b] = Pipe(true, { serializer });
+ * await a.send(new Map([[1, "one"]]));
+ * console.assert((await b.recv<Map<number, string>>()).get(1) === "one");
+ * a.close();
+ * b.close();
+ * ```
+ */
 export type Serializer = "msgpack" | "pickle";
 
 /** How `serializer: "pickle"` writes and reads values: the pickle codec's own options. */
