@@ -102,7 +102,10 @@ Deno.test("a Manager() that fails on a bad address rejects naming it and leaves 
   const lines = r.stdout.trim().split("\n");
   assert.equal(lines.length, 5, r.stdout);
   for (const line of lines) {
-    assert.match(line, /^rejected TypeError: Cannot (use|parse) the address as /);
+    assert.match(
+      line,
+      /^rejected TypeError: Cannot (use|parse) the address as /,
+    );
   }
   clean(r);
 });
