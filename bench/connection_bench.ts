@@ -22,7 +22,8 @@
  * (env: `BENCH_SECONDS` per run, default 1; `BENCH_RUNS`, default 3;
  * `BENCH_ONLY` a comma-separated list of figure keys: rtt-tcp, rtt-unix,
  * rtt-obj, pipelined, awaited, bulk, handshake-tcp, handshake-unix;
- * handshake = both). Writes bench/results/connection.json.
+ * handshake = both; command-line arguments are ignored). A full run
+ * writes bench/results/connection.json; a BENCH_ONLY run only prints.
  *
  * @module
  */
@@ -55,7 +56,8 @@ type Role =
   | "sink-bytes"
   | "sink-into"
   | "sink-iter"
-  | "accept";
+  | "accept"
+  | "exchange";
 
 interface PeerCommand {
   id: number;
@@ -192,6 +194,69 @@ class RawConn {
 }
 
 // ---------------------------------------------------------------------------
+// The handshake's floor: its four messages over raw Deno sockets, sized as
+// ours ({sha256} dialect), with no crypto and no library in between.
+
+/** #CHALLENGE# + {sha256} + 40 random bytes, framed. */
+const EX_CHALLENGE = new Uint8Array(4 + 11 + 8 + 40);
+/** The client's answer ({sha256} + 32) and its own challenge, framed. */
+const EX_ANSWER_CHALLENGE = new Uint8Array(4 + 8 + 32 + EX_CHALLENGE.length);
+/** #WELCOME# and the server's answer, framed. */
+const EX_WELCOME_ANSWER = new Uint8Array(4 + 9 + 4 + 8 + 32);
+/** The client's #WELCOME#, framed. */
+const EX_WELCOME = new Uint8Array(4 + 9);
+
+/** Reads exactly `n` bytes into `buf`; false if the stream ends first. */
+async function readN(c: Deno.Conn, buf: Uint8Array, n: number) {
+  for (let got = 0; got < n;) {
+    const r = await c.read(buf.subarray(got, n));
+    if (r === null) return false;
+    got += r;
+  }
+  return true;
+}
+
+/**
+ * The serving end of a raw connect+close: waits for the peer's close; false
+ * for the stop connection (which writes one byte first).
+ */
+async function serveConnectClose(c: Deno.Conn): Promise<boolean> {
+  const r = await c.read(new Uint8Array(1)).catch(() => null);
+  c.close();
+  return r !== 1;
+}
+
+/**
+ * The serving end of one exchange: the handshake's four messages with their
+ * sizes and nothing else; false for the stop connection (which sends one
+ * 0xff byte instead).
+ */
+async function serveExchange(
+  c: Deno.Conn,
+  transport: Transport,
+): Promise<boolean> {
+  const buf = new Uint8Array(EX_ANSWER_CHALLENGE.length);
+  try {
+    if (transport === "tcp") (c as Deno.TcpConn).setNoDelay(true);
+    await c.write(EX_CHALLENGE);
+    if (!(await readN(c, buf, 1))) return true;
+    if (buf[0] === 0xff) return false;
+    await readN(c, buf.subarray(1), EX_ANSWER_CHALLENGE.length - 1);
+    await c.write(EX_WELCOME_ANSWER);
+    await readN(c, buf, EX_WELCOME.length);
+    return true;
+  } catch {
+    return true;
+  } finally {
+    try {
+      c.close();
+    } catch {
+      // closed already
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 // The peer (Worker side): serving ends.
 
 function rawListen(transport: Transport): {
@@ -288,10 +353,11 @@ async function serveRaw(
 ): Promise<void> {
   const { listener, address, dir } = rawListen(cmd.transport);
   post({ id: cmd.id, address });
-  if (cmd.role === "accept") {
-    // Each connection is read on its own, so that accepting never waits on
+  if (cmd.role === "accept" || cmd.role === "exchange") {
+    // Each connection is served on its own, so that accepting never waits on
     // one (a Unix listener's backlog fills otherwise: connect() gets EAGAIN).
-    // A "stop" connection writes one byte before closing.
+    // A "stop" connection closes the listener.
+    const serve = cmd.role === "accept" ? serveConnectClose : serveExchange;
     const stop = () => {
       try {
         listener.close();
@@ -301,10 +367,7 @@ async function serveRaw(
     };
     try {
       for await (const c of listener) {
-        c.read(new Uint8Array(1)).catch(() => null).then((r) => {
-          c.close();
-          if (r === 1) stop();
-        });
+        serve(c, cmd.transport).then((go) => go || stop());
       }
     } catch {
       // the stop connection closed the listener
@@ -736,6 +799,31 @@ async function rawConnectClose(
   });
 }
 
+async function rawExchange(
+  peer: Peer,
+  transport: Transport,
+): Promise<Subject> {
+  const addr = await peer.start("raw", transport, "exchange");
+  const buf = new Uint8Array(EX_CHALLENGE.length);
+  return timedSubject(async (k) => {
+    for (let i = 0; i < k; i++) {
+      const c = await connectRetrying(addr);
+      if (transport === "tcp") (c as Deno.TcpConn).setNoDelay(true);
+      await readN(c, buf, EX_CHALLENGE.length);
+      await c.write(EX_ANSWER_CHALLENGE);
+      await readN(c, buf, EX_WELCOME_ANSWER.length);
+      await c.write(EX_WELCOME);
+      c.close();
+    }
+  }, () => {
+    rawConnect(addr).then(async (c) => {
+      await readN(c, buf, EX_CHALLENGE.length);
+      await c.write(new Uint8Array([0xff]));
+      c.close();
+    });
+  });
+}
+
 // -- CPython --
 
 /**
@@ -971,6 +1059,7 @@ async function main(): Promise<void> {
       const d = await compare(`handshake-${t}`, {
         ours: (peer) => oursHandshake(peer, t),
         raw: (peer) => rawConnectClose(peer, t),
+        exchange: (peer) => rawExchange(peer, t),
         cpython: () => pythonSubject(py, `handshake-${t}`),
       });
       const name = `authenticated handshakes (connect+auth+close), ${
@@ -980,6 +1069,26 @@ async function main(): Promise<void> {
       rows.push(row(name, u, d.ours!, "CPython 3.11", d.cpython!, 1.2));
       rows.push(
         row(name, u, d.ours!, "raw Deno connect+close, no auth", d.raw!, null),
+      );
+      rows.push(
+        row(
+          name,
+          u,
+          d.ours!,
+          "raw Deno, the four messages alone (no crypto)",
+          d.exchange!,
+          null,
+        ),
+      );
+      rows.push(
+        row(
+          `${name}: the floor`,
+          u,
+          d.exchange!,
+          "CPython 3.11",
+          d.cpython!,
+          null,
+        ),
       );
     }
   } finally {
@@ -1015,6 +1124,7 @@ async function main(): Promise<void> {
       ((performance.now() - started) / 1000).toFixed(0)
     } s in all; Deno ${Deno.version.deno}; ${pinned}`,
   );
+  if (only) return; // a partial run must not replace the full results
   const dir = new URL("./results/", import.meta.url);
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(

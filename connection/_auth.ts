@@ -1,13 +1,13 @@
-// CPython's mutual HMAC challenge, both dialects. See auth.ts for the public half.
+// CPython's mutual HMAC challenge, both dialects: its messages, digests and
+// checks. auth.ts runs it over a Connection; _handshake.ts over a raw stream.
 
-import type { Connection } from "./connection.ts";
 import { AuthenticationError } from "./errors.ts";
 import { hmacSha256 } from "./_sha256.ts";
 import { CHALLENGE, startsWith } from "./_bytes.ts";
 
 const enc = new TextEncoder();
-const WELCOME = enc.encode("#WELCOME#");
-const FAILURE = enc.encode("#FAILURE#");
+export const WELCOME: Uint8Array = enc.encode("#WELCOME#");
+export const FAILURE: Uint8Array = enc.encode("#FAILURE#");
 const SHA256_TAG = enc.encode("{sha256}");
 /** Random bytes in a 3.12+ challenge. */
 const MESSAGE_LENGTH = 40;
@@ -39,22 +39,27 @@ export async function loadCrypto(): Promise<void> {
   nodeCrypto ??= await import("node:crypto");
 }
 
-/** Loads node:crypto if the `{name}` (or legacy md5) form of `msg` needs it. */
-async function loadCryptoFor(msg: Uint8Array): Promise<void> {
-  if (nodeCrypto) return;
-  let name: string;
+/** Whether the `{name}` (or legacy md5) form of `msg` needs node:crypto and it is not loaded yet. */
+export function needsCrypto(msg: Uint8Array): boolean {
+  if (nodeCrypto) return false;
   try {
-    [name] = digestNameAndPayload(msg);
+    return digestNameAndPayload(msg)[0] !== "sha256";
   } catch {
-    return; // malformed: the caller's parse reports it
+    return false; // malformed: the caller's parse reports it
   }
-  if (name !== "sha256") await loadCrypto();
+}
+
+/** Loads node:crypto if the `{name}` (or legacy md5) form of `msg` needs it. */
+export async function loadCryptoFor(msg: Uint8Array): Promise<void> {
+  if (needsCrypto(msg)) await loadCrypto();
 }
 
 function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
   if (name === "sha256") return hmacSha256(key, message);
   if (!nodeCrypto) {
-    throw new Error("Cannot compute an HMAC before loadCrypto() resolved");
+    throw new Error(
+      "Cannot compute the HMAC as node:crypto is not loaded: await loadCrypto() first",
+    );
   }
   return new Uint8Array(
     nodeCrypto.createHmac(DIGESTS[name]!, key).update(message).digest(),
@@ -107,9 +112,9 @@ function digestNameAndPayload(msg: Uint8Array): [string, Uint8Array] {
     }
   }
   throw new AuthenticationError(
-    `Unsupported message length, missing digest prefix, or unsupported digest: message=${
+    `Cannot authenticate as the message has an unsupported length, no digest prefix or an unsupported digest (message=${
       show(msg)
-    }`,
+    }): the peer must speak CPython's dialect ({sha256}, {md5}, ... or a bare 16-byte HMAC-MD5)`,
   );
 }
 
@@ -134,32 +139,20 @@ export function verifyResponse(
   const expected = hmac(name || "md5", authkey, message);
   if (expected.length !== mac.length) {
     throw new AuthenticationError(
-      `Expected '${
+      `Cannot authenticate the peer as its '${
         name || "md5"
-      }' of length ${expected.length} got ${mac.length}`,
+      }' digest has the wrong size: expected length ${expected.length} got ${mac.length}`,
     );
   }
   if (!equal(expected, mac)) {
     throw new AuthenticationError(
-      "Digest received was wrong: cannot authenticate as the peer has another authkey (pass the same authkey on both sides)",
+      "Cannot authenticate the peer as the digest received was wrong: both sides must use the same authkey",
     );
   }
 }
 
-/** Options of {@linkcode deliverChallenge}. */
-export interface DeliverChallengeOptions {
-  /**
-   * Use the CPython 3.11 dialect (20 random bytes, HMAC-MD5) instead of
-   * `{sha256}`. Only for talking to a peer older than 3.12 that cannot answer
-   * the new form (every CPython answers both).
-   *
-   * @default {false}
-   */
-  legacy?: boolean;
-}
-
 /** A fresh `{sha256}` challenge body (or a 20-byte 3.11 one with `legacy`). */
-function newMessage(legacy = false): Uint8Array {
+export function newMessage(legacy = false): Uint8Array {
   if (legacy) return crypto.getRandomValues(new Uint8Array(20));
   const message = new Uint8Array(SHA256_TAG.length + MESSAGE_LENGTH);
   message.set(SHA256_TAG);
@@ -167,201 +160,82 @@ function newMessage(legacy = false): Uint8Array {
   return message;
 }
 
-/** The `#CHALLENGE#` frame carrying `message`. */
-function challengeFrame(message: Uint8Array): Uint8Array {
+/** The length of a `{sha256}` challenge message: tag, then random bytes. */
+export const CHALLENGE_LENGTH: number = CHALLENGE.length + SHA256_TAG.length +
+  MESSAGE_LENGTH;
+
+/**
+ * Writes a fresh `#CHALLENGE#{sha256}<40 random>` message into `out` at
+ * `at` ({@linkcode CHALLENGE_LENGTH} bytes); returns its body (a view: the
+ * part the peer's answer is checked against).
+ */
+export function putChallenge(out: Uint8Array, at: number): Uint8Array {
+  out.set(CHALLENGE, at);
+  const body = out.subarray(at + CHALLENGE.length, at + CHALLENGE_LENGTH);
+  body.set(SHA256_TAG);
+  crypto.getRandomValues(body.subarray(SHA256_TAG.length));
+  return body;
+}
+
+/**
+ * Writes the reply to a challenge body (as {@linkcode createResponse}) into
+ * `out` at `at`; returns its length (at most 64 bytes).
+ */
+export function putResponse(
+  authkey: Uint8Array,
+  message: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): number {
+  if (startsWith(message, SHA256_TAG)) {
+    out.set(SHA256_TAG, at);
+    out.set(hmacSha256(authkey, message), at + SHA256_TAG.length);
+    return SHA256_TAG.length + 32;
+  }
+  const r = createResponse(authkey, message);
+  out.set(r, at);
+  return r.length;
+}
+
+/** The `#CHALLENGE#` message carrying `message`. */
+export function challengeFrame(message: Uint8Array): Uint8Array {
   const frame = new Uint8Array(CHALLENGE.length + message.length);
   frame.set(CHALLENGE);
   frame.set(message, CHALLENGE.length);
   return frame;
 }
 
-/** Checks the peer's answer to `message`; on a wrong one tells it `#FAILURE#`. */
-async function checkAnswer(
-  conn: Connection,
-  key: Uint8Array,
-  message: Uint8Array,
-  response: Uint8Array,
-): Promise<void> {
-  await loadCryptoFor(response);
-  try {
-    verifyResponse(key, message, response);
-  } catch (e) {
-    await conn.sendBytes(FAILURE).catch(() => {});
-    throw e;
-  }
-}
-
-/** The reply to a `#CHALLENGE#` frame, in its dialect. */
-async function answerFor(
-  key: Uint8Array,
-  challenge: Uint8Array,
-): Promise<Uint8Array> {
+/** The body of a `#CHALLENGE#` frame; fails on a malformed one. */
+export function challengeBody(challenge: Uint8Array): Uint8Array {
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError(
-      `Protocol error, expected challenge: the peer sent ${
+      `Cannot authenticate as the peer sent ${
         show(challenge)
-      } (does the server use an authkey?)`,
+      } where a challenge was expected: does the server use an authkey? Pass the same 'authkey' to both sides, or none`,
     );
   }
   const message = challenge.subarray(CHALLENGE.length);
   if (message.length < 20) {
     throw new AuthenticationError(
-      `Challenge too short: ${message.length} bytes`,
+      `Cannot authenticate as the challenge is too short: ${message.length} bytes, at least 20 expected`,
     );
   }
-  await loadCryptoFor(message);
-  return createResponse(key, message);
+  return message;
 }
 
 /** Fails unless `verdict` is `#WELCOME#`. */
-function checkWelcome(verdict: Uint8Array): void {
+export function checkWelcome(verdict: Uint8Array): void {
   if (!equal(verdict, WELCOME)) {
     throw new AuthenticationError(
-      "Digest sent was rejected: cannot authenticate as the server has another authkey (pass the server's authkey)",
+      "Cannot authenticate as the peer rejected our digest (digest sent was rejected): both sides must use the same authkey",
     );
   }
 }
 
-/**
- * Sends a challenge and checks the peer's answer (the serving half of the
- * handshake). Accepts `{md5}`, `{sha256}`, `{sha384}`, `{sha3_256}`,
- * `{sha3_384}` replies and the bare 16-byte HMAC-MD5 of CPython 3.11.
- *
- * @example Usage
- * ```ts
- * import { answerChallenge, deliverChallenge, Pipe } from "@mproc/multiprocessing/connection";
- *
- * const [a, b] = Pipe();
- * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")]);
- * a.close();
- * b.close();
- * ```
- *
- * @param conn The connection.
- * @param authkey The shared secret.
- * @param options The dialect.
- * @returns A promise that resolves once the peer proved it has the key.
- * @throws {AuthenticationError} If the answer is wrong or malformed (the
- * peer is told `#FAILURE#`), or a handshake frame is longer than 256 bytes.
- */
-export async function deliverChallenge(
-  conn: Connection,
-  authkey: Uint8Array | string,
-  options: DeliverChallengeOptions = {},
-): Promise<void> {
-  const key = keyBytes(authkey);
-  const message = newMessage(options.legacy);
-  await conn.sendBytes(challengeFrame(message));
-  await checkAnswer(conn, key, message, await recvHandshake(conn));
-  await conn.sendBytes(WELCOME);
-}
-
-/**
- * Answers the peer's challenge (the connecting half of the handshake), in
- * whichever dialect the challenge uses.
- *
- * @example Usage
- * ```ts
- * import { answerChallenge, deliverChallenge, Pipe } from "@mproc/multiprocessing/connection";
- *
- * const [a, b] = Pipe();
- * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")]);
- * a.close();
- * b.close();
- * ```
- *
- * @param conn The connection.
- * @param authkey The shared secret.
- * @returns A promise that resolves once the peer accepted the answer.
- * @throws {AuthenticationError} If the peer rejects the answer, sends no
- * challenge, or sends a malformed or oversized frame.
- */
-export async function answerChallenge(
-  conn: Connection,
-  authkey: Uint8Array | string,
-): Promise<void> {
-  const key = keyBytes(authkey);
-  const response = await answerFor(key, await recvHandshake(conn));
-  await conn.sendBytes(response);
-  checkWelcome(await recvHandshake(conn));
-}
-
-/** A handshake read: at most 256 bytes; any failure is an AuthenticationError. */
-async function recvHandshake(conn: Connection): Promise<Uint8Array> {
-  try {
-    return await conn.recvBytes(HANDSHAKE_MAX);
-  } catch (e) {
-    if (e instanceof AuthenticationError) throw e;
-    throw new AuthenticationError(
-      `Authentication failed: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
-}
-
-/**
- * The serving side of the whole mutual handshake (a Listener): challenge,
- * check the answer, `#WELCOME#`, then answer the peer's challenge. When the
- * peer's challenge is already here (this library's client sends it right
- * behind its answer), `#WELCOME#` and the answer go out in one write. No
- * deadline of its own: the caller closes `conn` to stop it. Any failure is an
- * AuthenticationError; the caller closes the connection.
- */
-export async function serverHandshake(
-  conn: Connection,
-  key: Uint8Array,
-): Promise<void> {
-  try {
-    const message = newMessage();
-    conn.sendBytes(challengeFrame(message)).catch(() => {});
-    await checkAnswer(conn, key, message, await recvHandshake(conn));
-    let response: Uint8Array;
-    if (conn.isReadable()) {
-      response = await answerFor(key, await recvHandshake(conn));
-      conn.sendBytes(WELCOME).catch(() => {});
-    } else {
-      // A CPython client sends its challenge only after #WELCOME#.
-      conn.sendBytes(WELCOME).catch(() => {});
-      response = await answerFor(key, await recvHandshake(conn));
-    }
-    await conn.sendBytes(response);
-    checkWelcome(await recvHandshake(conn));
-  } catch (e) {
-    throw asAuthError(e);
-  }
-}
-
-/**
- * The connecting side of the whole mutual handshake (a Client): answer the
- * server's challenge and send ours in the same write, then read `#WELCOME#`
- * and the server's answer, and welcome it. A CPython server reads our
- * challenge only after sending `#WELCOME#`, so this order is compatible with
- * it. `onChallenge` runs when the server's challenge arrives. No deadline of
- * its own: the caller closes `conn` to stop it.
- */
-export async function clientHandshake(
-  conn: Connection,
-  key: Uint8Array,
-  onChallenge: () => void,
-): Promise<void> {
-  try {
-    const challenge = await recvHandshake(conn);
-    onChallenge();
-    const response = await answerFor(key, challenge);
-    const message = newMessage();
-    conn.sendBytes(response).catch(() => {});
-    conn.sendBytes(challengeFrame(message)).catch(() => {});
-    checkWelcome(await recvHandshake(conn));
-    await checkAnswer(conn, key, message, await recvHandshake(conn));
-    await conn.sendBytes(WELCOME);
-  } catch (e) {
-    throw asAuthError(e);
-  }
-}
-
-function asAuthError(e: unknown): AuthenticationError {
+/** Any failure of a handshake as an AuthenticationError. */
+export function asAuthError(e: unknown): AuthenticationError {
   return e instanceof AuthenticationError ? e : new AuthenticationError(
-    `Authentication failed: ${(e as Error).message}`,
+    `Cannot authenticate as the handshake failed: ${(e as Error).message}`,
     { cause: e },
   );
 }

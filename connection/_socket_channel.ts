@@ -112,8 +112,20 @@ export class SocketChannel implements Channel {
   #errorReported = false;
   #graceExpired = false;
 
-  constructor(stream: Stream) {
+  /**
+   * @param stream The byte stream.
+   * @param initial Bytes already read from it (past a handshake), read
+   * first.
+   */
+  constructor(stream: Stream, initial?: Uint8Array) {
     this.#stream = stream;
+    if (initial !== undefined && initial.length > 0) {
+      if (initial.length > this.#buf.length) {
+        this.#buf = new Uint8Array(initial.length);
+      }
+      this.#buf.set(initial);
+      this.#end = this.#received = initial.length;
+    }
   }
 
   // -- reading --

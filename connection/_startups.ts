@@ -2,7 +2,19 @@
 // early drop (OpenSSH's MaxStartups) and closed at their deadline by one
 // timer for all of them.
 
-import type { Connection } from "./connection.ts";
+/** A connection mid-handshake: all the bookkeeping needs is to close it. */
+export interface Closable {
+  close(): void;
+}
+
+/** Closes `c`; one closed already is no error. */
+export function closeQuietly(c: Closable): void {
+  try {
+    c.close();
+  } catch {
+    // closed already
+  }
+}
 
 /** Default cap on unauthenticated connections (a few hundred bytes each). */
 const MAX_STARTUPS = 8192;
@@ -42,15 +54,15 @@ export class Startups {
   #max: number;
   #timeout: number;
   /** Dense, for a random pick. */
-  #pending: Connection[] = [];
+  #pending: Closable[] = [];
   /** Index of each pending connection in `#pending`. */
-  #at = new Map<Connection, number>();
+  #at = new Map<Closable, number>();
   /** Deadlines in arrival order, which is deadline order (lazily pruned). */
-  #deadlines: { conn: Connection; at: number }[] = [];
+  #deadlines: { conn: Closable; at: number }[] = [];
   #head = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Why a pending connection was closed early. */
-  #dropped = new Map<Connection, string>();
+  #dropped = new Map<Closable, string>();
 
   constructor(max: number, timeout: number) {
     this.#max = max;
@@ -67,7 +79,7 @@ export class Startups {
    * cap: the count never exceeds it, and a legitimate client that connects
    * during a flood is closed only if picked at random mid-handshake.
    */
-  admit(conn: Connection): void {
+  admit(conn: Closable): void {
     const n = this.#pending.length;
     const full = this.#max;
     const start = Math.floor(full / 2);
@@ -92,12 +104,12 @@ export class Startups {
   }
 
   /** Why `conn` was closed early (its deadline, a drop), if it was. */
-  droppedWhy(conn: Connection): string | undefined {
+  droppedWhy(conn: Closable): string | undefined {
     return this.#dropped.get(conn);
   }
 
   /** Removes a connection whose handshake ended (swap-remove). */
-  forget(conn: Connection): void {
+  forget(conn: Closable): void {
     this.#dropped.delete(conn);
     const i = this.#at.get(conn);
     if (i === undefined) return;
@@ -113,15 +125,15 @@ export class Startups {
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const c of this.#pending) c.close();
+    for (const c of this.#pending) closeQuietly(c);
     this.#deadlines.length = 0;
     this.#head = 0;
   }
 
-  #drop(conn: Connection, why: string): void {
+  #drop(conn: Closable, why: string): void {
     if (!this.#at.has(conn) || this.#dropped.has(conn)) return;
     this.#dropped.set(conn, why);
-    conn.close();
+    closeQuietly(conn);
   }
 
   /** One timer for every pending connection. */

@@ -19,17 +19,12 @@
  * - `{ hostname: "127.0.0.1", port: 6000 }` (like `Deno.NetAddr`);
  * - `{ path: "/tmp/a.sock" }` (like `Deno.UnixAddr`).
  *
- * @example Every form names the same kind of place
+ * @example Usage
  * ```ts
  * import { type Address, parseAddress } from "@mproc/multiprocessing/connection";
  *
- * const forms: Address[] = [
- *   "127.0.0.1:6000",
- *   ["127.0.0.1", 6000],
- *   { hostname: "127.0.0.1", port: 6000 },
- * ];
- * for (const a of forms) console.assert(parseAddress(a).family === "AF_INET");
- * console.assert(parseAddress({ path: "/tmp/a.sock" }).family === "AF_UNIX");
+ * const forms: Address[] = ["127.0.0.1:6000", ["127.0.0.1", 6000], { hostname: "127.0.0.1", port: 6000 }];
+ * console.assert(forms.every((a) => parseAddress(a).family === "AF_INET"));
  * ```
  */
 export type Address =
@@ -45,8 +40,8 @@ export type Address =
  * ```ts
  * import { type Family, parseAddress } from "@mproc/multiprocessing/connection";
  *
- * const family: Family = parseAddress("[::1]:6000").family;
- * console.assert(family === "AF_INET6");
+ * const family: Family = parseAddress("/tmp/a.sock").family;
+ * console.assert(family === "AF_UNIX");
  * ```
  */
 export type Family = "AF_INET" | "AF_INET6" | "AF_UNIX";
@@ -58,8 +53,8 @@ export type Family = "AF_INET" | "AF_INET6" | "AF_UNIX";
  * ```ts
  * import { type ParsedAddress, parseAddress } from "@mproc/multiprocessing/connection";
  *
- * const a: ParsedAddress = parseAddress("tcp://localhost:6000");
- * console.assert(a.family === "AF_INET" && a.port === 6000);
+ * const a: ParsedAddress = parseAddress("tcp://[::1]:6000");
+ * console.assert(a.family === "AF_INET6" && a.hostname === "::1" && a.port === 6000);
  * ```
  */
 export type ParsedAddress =
@@ -179,7 +174,11 @@ export function formatAddress(address: Address): string {
     : `tcp://${a.hostname}:${a.port}`;
 }
 
-/** True for loopback host names and addresses. */
+/**
+ * True for loopback host names and addresses.
+ *
+ * @internal Used by {@linkcode Listener}; not exported from the module.
+ */
 export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" ||
     /^127\.\d+\.\d+\.\d+$/.test(hostname) ||

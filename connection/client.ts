@@ -13,13 +13,28 @@ import {
   type ParsedAddress,
 } from "./address.ts";
 import { AuthenticationError } from "./errors.ts";
-import { clientHandshake, keyBytes } from "./_auth.ts";
+import { keyBytes } from "./_auth.ts";
+import { clientHandshake } from "./_handshake.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
 import { type Codec, codecFor } from "./_serializer.ts";
 import type { SerializerOptions } from "./serializer.ts";
 
-/** Options of {@linkcode Client}. */
+/**
+ * Options of {@linkcode Client}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Client, type ClientOptions, Listener } from "@mproc/multiprocessing/connection";
+ *
+ * await using listener = new Listener({ authkey: "secret" });
+ * const accepting = listener.accept();
+ * const options: ClientOptions = { authkey: "secret", timeout: 5000 };
+ * const client = await Client(listener.address, options);
+ * (await accepting).close();
+ * client.close();
+ * ```
+ */
 export interface ClientOptions extends SerializerOptions {
   /** Answer and deliver the HMAC challenge with this key (bytes, or a string taken as UTF-8). */
   authkey?: Uint8Array | string;
@@ -157,16 +172,19 @@ async function connect(
   let conn: Connection | undefined;
   let failure: unknown;
   let fail!: (e: unknown) => void;
+  const closeRaw = () => {
+    try {
+      raw?.close();
+    } catch {
+      // closed already
+    }
+  };
   const failed = new Promise<never>((_, reject) => {
     fail = (e) => {
       if (failure !== undefined) return;
       failure = e;
       conn?.close();
-      try {
-        raw?.close();
-      } catch {
-        // closed already
-      }
+      closeRaw();
       reject(e);
     };
   });
@@ -246,8 +264,15 @@ async function connect(
         Math.min(challengeTimeout, timeout - (connectedAt - started)),
       );
     }
+    let rest: Uint8Array | undefined;
+    if (key !== undefined) {
+      rest = await Promise.race([
+        clientHandshake(raw, key, () => challenged = true),
+        failed,
+      ]);
+    }
     const a = raw.remoteAddr as Deno.NetAddr | Deno.UnixAddr;
-    conn = createConnection(new SocketChannel(raw), {
+    conn = createConnection(new SocketChannel(raw, rest), {
       ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
       expectNoChallenge: key === undefined,
       codec,
@@ -261,15 +286,10 @@ async function connect(
           port: (a as Deno.NetAddr).port,
         },
     });
-    if (key !== undefined) {
-      await Promise.race([
-        clientHandshake(conn, key, () => challenged = true),
-        failed,
-      ]);
-    }
     return conn;
   } catch (e) {
-    conn?.close();
+    if (conn) conn.close();
+    else closeRaw();
     if (failure !== undefined) throw failure;
     throw e;
   } finally {

@@ -24,7 +24,11 @@ import { CHALLENGE, startsWith } from "./_bytes.ts";
 
 const TRANSFER_TAG = "@mproc/connection";
 
-/** Internal construction options. */
+/**
+ * Construction options of a connection.
+ *
+ * @internal Not exported from the module.
+ */
 export interface ConnectionInit {
   /** Largest message accepted from the peer, in bytes. */
   maxMessageSize?: number;
@@ -65,7 +69,9 @@ function identity<T>(x: T): T {
 let create: (channel: Channel, init?: ConnectionInit) => Connection;
 
 /**
- * A connection: `send`/`recv` carry msgpack-encoded values; `sendBytes`/
+ * A connection: `send`/`recv` carry values encoded by the connection's
+ * `serializer` (msgpack by default, or CPython's pickle with
+ * `serializer: "pickle"`: see {@linkcode SerializerOptions}); `sendBytes`/
  * `recvBytes` carry raw bytes in CPython's framing (a 4-byte big-endian
  * length, then the payload). Get one from {@linkcode Client},
  * {@linkcode Listener.accept} or {@linkcode Pipe}.
@@ -200,7 +206,8 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
   }
 
   /**
-   * Sends one value, msgpack-encoded, as one message.
+   * Sends one value as one message, encoded by the connection's
+   * `serializer`: msgpack by default, pickle with `serializer: "pickle"`.
    *
    * @example Usage
    * ```ts
@@ -213,13 +220,25 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * b.close();
    * ```
    *
+   * @example With `serializer: "pickle"` (a dict comes back as a Map)
+   * ```ts
+   * import { Pipe } from "@mproc/multiprocessing/connection";
+   *
+   * const [a, b] = Pipe(true, { serializer: "pickle" });
+   * await a.send({ three: 3 });
+   * console.assert((await b.recv<Map<string, number>>()).get("three") === 3);
+   * a.close();
+   * b.close();
+   * ```
+   *
    * @param obj The value.
    * @returns A promise that resolves once the message is queued in the
    * connection's send buffer (see {@linkcode Connection}): not that the peer
    * has it.
-   * @throws {TypeError} (as a rejection) naming the path of a part msgpack
-   * cannot carry (function, symbol, cycle, bigint over 64 bits); nothing is
-   * written and the connection stays usable.
+   * @throws {TypeError} (as a rejection) naming the path of a part the
+   * serializer cannot carry (msgpack: a function, symbol, cycle, bigint over
+   * 64 bits; pickle: see the pickle module's `dumps`); nothing is written
+   * and the connection stays usable.
    */
   send(obj: unknown): Promise<void> {
     const err = this.#checkWrite();
@@ -367,8 +386,10 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @typeParam T The expected type (not checked).
    * @returns The value.
    * @throws {EOFError} If the peer closed the connection.
-   * @throws {SyntaxError} If the message is not exactly one msgpack value
-   * (the message is consumed; the connection stays usable).
+   * @throws {SyntaxError} If the message is not exactly one value of the
+   * connection's `serializer` (an UnpicklingError, a SyntaxError, with
+   * `serializer: "pickle"`); the message is consumed and the connection
+   * stays usable.
    */
   recv<T = unknown>(): Promise<T> {
     const err = this.#checkRead();
@@ -647,7 +668,12 @@ registerReviver(TRANSFER_TAG, (data) => {
   });
 });
 
-/** Creates a connection over a channel (internal). */
+/**
+ * Creates a connection over a channel.
+ *
+ * @internal Not exported from the module: Client, Listener and Pipe make
+ * connections.
+ */
 export function createConnection(
   channel: Channel,
   init?: ConnectionInit,

@@ -12,13 +12,14 @@ import {
   parseAddress,
   type ParsedAddress,
 } from "./address.ts";
-import { keyBytes, serverHandshake } from "./_auth.ts";
+import { keyBytes } from "./_auth.ts";
+import { serverHandshake } from "./_handshake.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
 import { AuthenticationError } from "./errors.ts";
 import { type Codec, codecFor } from "./_serializer.ts";
 import type { SerializerOptions } from "./serializer.ts";
-import { defaultMaxStartups, Startups } from "./_startups.ts";
+import { closeQuietly, defaultMaxStartups, Startups } from "./_startups.ts";
 
 /** Failed handshakes kept for accept() to report when nobody was waiting. */
 const MAX_QUEUED_FAILURES = 16;
@@ -27,7 +28,21 @@ const MAX_QUEUED = 128;
 /** Milliseconds to wait before accepting again when out of file descriptors. */
 const EMFILE_PAUSE = 50;
 
-/** Options of {@linkcode Listener}. */
+/**
+ * Options of {@linkcode Listener}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Client, Listener, type ListenerOptions } from "@mproc/multiprocessing/connection";
+ *
+ * const options: ListenerOptions = { family: "AF_UNIX", authkey: "secret", handshakeTimeout: 5000 };
+ * await using listener = new Listener(options);
+ * const accepting = listener.accept();
+ * const client = await Client(listener.address, { authkey: "secret" });
+ * (await accepting).close();
+ * client.close();
+ * ```
+ */
 export interface ListenerOptions extends SerializerOptions {
   /**
    * Where to listen (any {@linkcode Address} form).
@@ -317,7 +332,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
    * @throws {Deno.errors.BadResource} If the listener is closed.
    */
   accept(options: { signal?: AbortSignal } = {}): Promise<Connection> {
-    const { signal } = options;
+    const signal = options?.signal;
     if (this.#closed) {
       return Promise.reject(
         new Deno.errors.BadResource("Cannot accept as the listener is closed"),
@@ -441,29 +456,30 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         codec: this.#codec,
         remoteAddress: remote,
       };
-    const conn = createConnection(new SocketChannel(raw), init);
     if (!this.#authkey) {
       this.#lastAccepted = remote;
-      this.#deliver({ conn });
+      this.#deliver({ conn: createConnection(new SocketChannel(raw), init) });
       return;
     }
     // An eager handshake (nobody waiting yet) must not keep the process alive.
     const socket = raw as Deno.Conn & { ref?(): void; unref?(): void };
     if (this.#waiters.length === 0) socket.unref?.();
-    this.#startups.admit(conn);
-    serverHandshake(conn, this.#authkey).then(
-      () => {
-        if (this.#closed || this.#startups.droppedWhy(conn) !== undefined) {
-          conn.close();
+    this.#startups.admit(raw);
+    serverHandshake(raw, this.#authkey).then(
+      (rest) => {
+        if (this.#closed || this.#startups.droppedWhy(raw) !== undefined) {
+          closeQuietly(raw);
           return;
         }
         socket.ref?.();
         this.#lastAccepted = remote;
-        this.#deliver({ conn });
+        this.#deliver({
+          conn: createConnection(new SocketChannel(raw, rest), init),
+        });
       },
       (error) => {
-        conn.close();
-        const why = this.#startups.droppedWhy(conn);
+        closeQuietly(raw);
+        const why = this.#startups.droppedWhy(raw);
         this.#deliver({
           error: why === undefined ? error : new AuthenticationError(
             `Cannot authenticate the peer ${JSON.stringify(remote)} as ${why}`,
@@ -472,7 +488,7 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
         });
       },
     ).finally(() => {
-      this.#startups.forget(conn);
+      this.#startups.forget(raw);
       this.#pump();
     });
   }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Connection } from "./connection.ts";
+import { Connection } from "./connection.ts";
 import { badTimeout } from "./_timeout.ts";
 
 /**
@@ -35,9 +35,13 @@ export function wait(
   objects: Connection[],
   timeout?: number,
 ): Promise<Connection[]> {
-  if (!Array.isArray(objects)) {
+  if (
+    !Array.isArray(objects) || !objects.every((c) => c instanceof Connection)
+  ) {
     return Promise.reject(
-      new TypeError("Cannot wait as 'objects' is not an array of connections"),
+      new TypeError(
+        "Cannot wait as 'objects' is not an array of connections: pass the Connection objects of Client(), accept() or Pipe()",
+      ),
     );
   }
   const bad = badTimeout("wait", timeout);

@@ -8,17 +8,15 @@
 // channel (`self.postMessage`): the host listens on no MessagePort.
 //
 // Keeping the process alive: a Deno Worker (and a MessagePort with a
-// listener) keeps the event loop alive for as long as it exists, and the web
-// `Worker` has no public `unref()` (`node:worker_threads`' Worker has one).
-// Deno 2.9's web Worker class has a private ref-count method (symbol-keyed,
-// on `Worker.prototype`) that refs/unrefs its two message-polling operations
-// (`core.refOpPromise`/`unrefOpPromise`); `setRef` uses it. (A listening MessagePort's
-// `unref()` does not stick: the next message re-arms a ref'd receive; hence
-// no listener on the host's port.) This keeps `deno.permissions` (which the
-// `node:worker_threads` Worker cannot take) and the start-up speed of a web
-// Worker (a node Worker takes ~30 ms more to construct). When the method is
-// not found (another Deno), an idle worker keeps the process alive, as before.
+// listener) keeps the event loop alive for as long as it exists; `setRef`
+// uses Deno's private Worker ref/unref (`../_worker_ref.ts`). (A listening
+// MessagePort's `unref()` does not stick: the next message re-arms a ref'd
+// receive; hence no listener on the host's port.) This keeps
+// `deno.permissions` (which the `node:worker_threads` Worker cannot take) and
+// the start-up speed of a web Worker. When the hook is not found (another
+// Deno), an idle worker keeps the process alive, as before.
 
+import { workerRefHook } from "../_worker_ref.ts";
 import { WorkerLostError } from "./errors.ts";
 import type { HostMessage, WorkerInit, WorkerMessage } from "./_protocol.ts";
 import {
@@ -38,21 +36,6 @@ export interface ThreadBoot {
 }
 
 const ENTRY = new URL("./_thread_worker.ts", import.meta.url);
-
-type RefFn = (this: Worker, ref: boolean) => void;
-
-/** Deno's private ref-count method of Worker, when this Deno has it. */
-const workerRef: RefFn | undefined = (() => {
-  const proto = Worker.prototype as unknown as Record<symbol, unknown>;
-  for (const s of Object.getOwnPropertySymbols(proto)) {
-    const f = proto[s];
-    if (
-      typeof f === "function" && s.description === undefined &&
-      String(f).includes("unrefOpPromise")
-    ) return f as RefFn;
-  }
-  return undefined;
-})();
 
 class ThreadWorker implements WorkerHandle {
   readonly #worker: Worker;
@@ -131,7 +114,7 @@ class ThreadWorker implements WorkerHandle {
   setRef(ref: boolean): void {
     if (ref === this.#ref || this.#dead) return;
     this.#ref = ref;
-    workerRef?.call(this.#worker, ref);
+    workerRefHook?.(this.#worker, ref);
   }
 }
 

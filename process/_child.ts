@@ -24,7 +24,8 @@
 // (`setRef(false)`), so an idle or joined child never keeps this process
 // alive (API.md §9). The temp dir goes when the listener closes.
 
-import { serverHandshake } from "../connection/_auth.ts";
+import { serverHandshake } from "../connection/_handshake.ts";
+import { closeQuietly } from "../connection/_startups.ts";
 import { type Connection, createConnection } from "../connection/connection.ts";
 import { SocketChannel } from "../connection/_socket_channel.ts";
 import { childFlags, type ControlAddress } from "./_flags.ts";
@@ -363,12 +364,17 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
   };
   let bad = 0;
   const greet = async (raw: RawConn): Promise<void> => {
-    const conn = createConnection(new SocketChannel(raw));
+    let conn: Connection | undefined;
     // a peer that does not finish in time is dropped (closing stops the handshake)
-    const timer = setTimeout(() => conn.close(), HANDSHAKE_TIMEOUT);
+    const timer = setTimeout(
+      () => conn ? conn.close() : raw.close(),
+      HANDSHAKE_TIMEOUT,
+    );
     Deno.unrefTimer(timer);
     try {
-      await serverHandshake(conn, key);
+      conn = createConnection(
+        new SocketChannel(raw, await serverHandshake(raw, key)),
+      );
       const hello = await conn.recv<Hello>();
       clearTimeout(timer);
       if (stopped) throw new Error("stopped");
@@ -383,7 +389,8 @@ function acceptControl(listener: Deno.Listener, key: Uint8Array): Acceptor {
       } else throw new Error("unexpected hello");
     } catch {
       clearTimeout(timer);
-      conn.close();
+      if (conn) conn.close();
+      else closeQuietly(raw);
       if (++bad >= MAX_BAD_PEERS) {
         stopped = true;
         try {

@@ -5,13 +5,13 @@
 //
 // Two kinds, one interface. A web Worker starts in about a third of the time
 // of a `node:worker_threads` Worker here (no Node bootstrap), but Deno 2.9.6
-// gives it no public `unref()`: it has the same hook its node Worker uses,
-// as a method keyed by an unexported symbol on `Worker.prototype`, found
-// here by what it does. When it is there the web Worker is used; when a
+// gives it no public `unref()`: `../../_worker_ref.ts` finds the private hook
+// its node Worker uses. When it is there the web Worker is used; when a
 // Deno lacks it, the `node:worker_threads` Worker (public `ref`/`unref`).
 
 import { Worker as NodeWorker } from "node:worker_threads";
 import type { WorkerReply, WorkerStart } from "../server/_serve_in_worker.ts";
+import { type WorkerRefHook, workerRefHook } from "../../_worker_ref.ts";
 
 /** The server Worker, as `start()` and `shutdown()` use it. */
 export interface ServerThread {
@@ -29,20 +29,6 @@ export interface ServerThread {
   terminate(): Promise<void>;
 }
 
-type RefHook = (this: Worker, ref: boolean) => void;
-
-/** Deno's internal ref/unref of a web Worker, if this Deno has it. */
-const REF: symbol | undefined = (() => {
-  for (const s of Object.getOwnPropertySymbols(Worker.prototype)) {
-    const v = Object.getOwnPropertyDescriptor(Worker.prototype, s)?.value;
-    if (
-      typeof v === "function" && v.length === 1 &&
-      /unrefOpPromise/.test(Function.prototype.toString.call(v))
-    ) return s;
-  }
-  return undefined;
-})();
-
 const WEB_ENTRY = new URL("../server/_worker.ts", import.meta.url);
 const NODE_ENTRY = new URL("../server/_node_worker.ts", import.meta.url);
 
@@ -52,9 +38,11 @@ const NODE_ENTRY = new URL("../server/_node_worker.ts", import.meta.url);
  */
 export function spawnServer(
   start: WorkerStart,
-  kind: "web" | "node" = REF ? "web" : "node",
+  kind: "web" | "node" = workerRefHook ? "web" : "node",
 ): ServerThread {
-  return kind === "web" && REF ? webThread(start, REF) : nodeThread(start);
+  return kind === "web" && workerRefHook
+    ? webThread(start, workerRefHook)
+    : nodeThread(start);
 }
 
 function failed(what: string, cause?: unknown): Error {
@@ -67,14 +55,13 @@ function failed(what: string, cause?: unknown): Error {
   );
 }
 
-function webThread(start: WorkerStart, refKey: symbol): ServerThread {
+function webThread(start: WorkerStart, hook: WorkerRefHook): ServerThread {
   const w = new Worker(WEB_ENTRY, { type: "module" });
-  const hook = (w as unknown as Record<symbol, RefHook>)[refKey]!;
   let referenced = true;
   const setRef = (on: boolean) => {
     if (referenced === on) return;
     referenced = on;
-    hook.call(w, on);
+    hook(w, on);
   };
   let lost: (() => void) | undefined;
   let settle: ((r: WorkerReply) => void) | undefined;

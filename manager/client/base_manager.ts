@@ -39,6 +39,7 @@ import {
   type Token,
 } from "./proxy.ts";
 import { ManagerServer, type ManagerStats } from "../server/server.ts";
+import { loadCPythonDoor } from "../server/_door_loader.ts";
 import { CPythonClient } from "./_cpython_client.ts";
 
 export type { RegisterOptions };
@@ -486,21 +487,27 @@ export class BaseManager implements AsyncDisposable {
   static serve(options: ServeOptions): Promise<ManagerServer> {
     try {
       const { address, authkey } = readAddress(options, "serve");
-      try {
-        return Promise.resolve(ManagerServer.listen(registryOf(this), {
-          address,
-          ...(authkey ? { authkey } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.python ? { python: options.python } : {}),
-        }));
-      } catch (e) {
-        throw explainDenied(
-          e,
-          `serve on ${formatAddress(address)}`,
-          "serve",
-          address,
-        );
-      }
+      const listen = () => {
+        try {
+          return ManagerServer.listen(registryOf(this), {
+            address,
+            ...(authkey ? { authkey } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.python ? { python: options.python } : {}),
+          });
+        } catch (e) {
+          throw explainDenied(
+            e,
+            `serve on ${formatAddress(address)}`,
+            "serve",
+            address,
+          );
+        }
+      };
+      // The CPython door is imported only by a server that serves it.
+      return options.python
+        ? loadCPythonDoor().then(listen)
+        : Promise.resolve(listen());
     } catch (e) {
       return Promise.reject(e);
     }

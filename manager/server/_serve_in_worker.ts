@@ -7,6 +7,7 @@
 import { importGuarded } from "../../_import_guard.ts";
 import type { Address } from "../../connection/address.ts";
 import { servedTypes } from "../types/_sync_registry.ts";
+import { loadCPythonDoor } from "./_door_loader.ts";
 import { ManagerServer } from "./server.ts";
 
 /** What `start()` hands the Worker. */
@@ -39,6 +40,7 @@ export async function startServing(msg: WorkerStart): Promise<WorkerReply> {
   try {
     const url = msg.module;
     if (url !== undefined) await importGuarded(url, () => import(url));
+    if (msg.python) await loadCPythonDoor();
     server = ManagerServer.listen(servedTypes(), {
       ...(msg.address !== undefined
         ? { address: msg.address }

@@ -12,7 +12,8 @@ import type { ConnLike } from "../protocol/conn.ts";
 import type { TypeSpec } from "../types/registry.ts";
 import { ServerCore, setCore } from "./_core.ts";
 import { serveMsgpack } from "./_msgpack_door.ts";
-import { coreHost, CPythonDoor } from "./_cpython_door.ts";
+import type { CPythonDoor } from "./_cpython_door.ts";
+import { loadedCPythonDoor } from "./_door_loader.ts";
 
 /**
  * Server statistics (the `stats` request).
@@ -68,7 +69,9 @@ export interface ManagerServerOptions {
    * Also listen on `python.address` for CPython clients
    * (`multiprocessing.managers.SyncManager(address, authkey).connect()`),
    * on the same objects. Needs an authkey: CPython clients always
-   * authenticate.
+   * authenticate. The CPython door is imported on demand by
+   * `SyncManager.serve({ python })` and `start({ python })`; the synchronous
+   * `ManagerServer.listen()` refuses `python` until one of them loaded it.
    */
   python?: { address: Address };
 }
@@ -133,6 +136,12 @@ export class ManagerServer implements AsyncDisposable {
         "Cannot serve CPython clients without an authkey: CPython clients always authenticate, so pass { authkey }",
       );
     }
+    const door = python === undefined ? undefined : loadedCPythonDoor();
+    if (python !== undefined && door === undefined) {
+      throw new TypeError(
+        "Cannot serve CPython clients as the CPython door is not loaded: use SyncManager.serve({ python }) or start({ python }), which load it",
+      );
+    }
     const server = new ManagerServer(registry);
     const listener = new Listener({
       ...(address !== undefined ? { address } : family ? { family } : {}),
@@ -140,10 +149,10 @@ export class ManagerServer implements AsyncDisposable {
     });
     server.#listener = listener;
     server.#address = listener.address;
-    if (python !== undefined) {
+    if (python !== undefined && door !== undefined) {
       try {
-        server.#door = new CPythonDoor(
-          coreHost(server.#core, () => void server.close()),
+        server.#door = new door.CPythonDoor(
+          door.coreHost(server.#core, () => void server.close()),
           {
             address: python.address,
             authkey: typeof authkey === "string"

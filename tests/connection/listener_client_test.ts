@@ -683,3 +683,15 @@ Deno.test("listener: lastAccepted and remoteAddress over Unix; a Pipe end has no
     b.close();
   }
 });
+
+Deno.test("listener: accept(null) is accept() — a Promise-returning call never throws", async () => {
+  await using listener = new Listener();
+  let accepting: Promise<Connection> | undefined;
+  assert.doesNotThrow(() => {
+    accepting = listener.accept(null as unknown as undefined);
+  });
+  const client = await Client(listener.address);
+  const conn = await accepting!;
+  conn.close();
+  client.close();
+});

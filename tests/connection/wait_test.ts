@@ -190,3 +190,19 @@ Deno.test("wait: a closed connection in the list does not make wait() hang", asy
     for (const x of [a, b, c, d]) x.close();
   }
 });
+
+Deno.test("wait: entries that are not connections reject with a TypeError, never throw", async () => {
+  const [a, b] = Pipe();
+  try {
+    for (const bad of [[null], [a, {}], [undefined], "ab"]) {
+      let p: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        p = wait(bad as unknown as Connection[]);
+      });
+      await assert.rejects(p!, TypeError);
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+});

@@ -159,6 +159,7 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
   const q = await m.create<SharedQueue>("get_queue");
   const before = await m.stats();
   const r = await drive(py, "client_of_deno.py", host, port, ["feed", "50"]);
+  assert.deepEqual(checks(r.oks), ["fed"], r.stderr);
   // The Python client's references (create, incref, decref on throwaway
   // connections, decref at its exit) are all given back.
   assert.deepEqual((await m.stats()).refcounts, before.refcounts);
@@ -235,9 +236,11 @@ Deno.test("start({ python }) serves CPython clients from the manager's Worker, o
   const r = await drive(py, "client_of_deno.py", a.hostname, String(a.port), [
     "wrongkey",
   ]);
+  assert.deepEqual(checks(r.oks), ["wrongkey"], r.stderr);
   // A Python-created object is visible to the Deno client's stats.
   const before = (await m.stats()).objects;
   const made = await drive(py, "make_list.py", a.hostname, String(a.port), []);
+  assert.ok(made.lines.includes("DONE"), made.stderr);
   const stats = await m.stats();
   assert.equal(stats.objects, before + 1);
   const [id] = Object.entries(stats.types).find(([, t]) => t === "list")!;

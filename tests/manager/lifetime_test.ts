@@ -85,6 +85,16 @@ function clean(r: Run): void {
   );
 }
 
+Deno.test("the CPython door is loaded on demand: listen({ python }) alone is refused, serve({ python }) loads it", async () => {
+  const r = await run("manager_door_on_demand.ts", []);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /listen: TypeError: Cannot serve CPython clients as the CPython door is not loaded: use SyncManager\.serve\(\{ python \}\)/,
+  );
+  assert.match(r.stdout, /serve: python address object/);
+  clean(r);
+});
 Deno.test("a script that uses a manager and ends exits by itself, its socket dir removed", async () => {
   const r = await run("manager_exit.ts", ["end"]);
   assert.equal(r.code, 0, r.stderr);

@@ -412,7 +412,10 @@ Deno.test("CPython manager tests", async (t) => {
       await l2[Symbol.asyncDispose]();
       const after = await m.stats();
       assert.equal(after.refcounts[id], undefined);
-      assert.equal(after.objects, before);
+      assert.equal(after.types[id], undefined);
+      // Not equal: proxies of the earlier steps, unreachable now, may be
+      // collected (and their objects released) at any time meanwhile.
+      assert.ok(after.objects <= before, `${after.objects} > ${before}`);
       await assert.rejects(l.append(2), /released/);
       await assert.rejects(m.fromToken(l.token), RemoteError);
     },

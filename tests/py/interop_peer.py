@@ -16,15 +16,9 @@ Echo protocol (both directions): the driving side sends payloads of
 0 B, 16 B and 1 MiB with send_bytes (payload i = pattern(n, i)); the echoing
 side answers each with the bytes reversed; b"bye" ends the session.
 """
-import json
-import sys
-from multiprocessing.connection import Client, Listener
+from _peer import connect, listen, out, run
 
 SIZES = [0, 16, 1 << 20]
-
-
-def out(**kw):
-    print(json.dumps(kw), flush=True)
 
 
 def key(h):
@@ -61,43 +55,30 @@ def fail(e):
     out(ok=False, error=type(e).__name__, message=str(e))
 
 
-def main():
-    for line in sys.stdin:
-        cmd = json.loads(line)
-        op = cmd["op"]
-        if op == "quit":
-            return
-        if op == "version":
-            out(version="%d.%d.%d" % sys.version_info[:3])
-        elif op == "listen":
-            fam = cmd["family"]
-            addr = ("127.0.0.1", 0) if fam == "AF_INET" else None
-            l = Listener(address=addr, family=fam, authkey=key(cmd["authkey"]))
-            a = l.address
-            out(address=a if isinstance(a, str) else [a[0], a[1]])
-            try:
-                conn = l.accept()
-                try:
-                    out(ok=True, count=serve(conn))
-                finally:
-                    conn.close()
-            except Exception as e:  # reported to the test
-                fail(e)
-            finally:
-                l.close()
-        elif op == "connect":
-            fam = cmd["family"]
-            a = cmd["address"]
-            addr = a if fam == "AF_UNIX" else (a[0], a[1])
-            try:
-                conn = Client(addr, family=fam, authkey=key(cmd["authkey"]))
-                try:
-                    drive(conn)
-                finally:
-                    conn.close()
-                out(ok=True)
-            except Exception as e:
-                fail(e)
+def on_listen(cmd):
+    l = listen(cmd, key(cmd["authkey"]))
+    try:
+        conn = l.accept()
+        try:
+            out(ok=True, count=serve(conn))
+        finally:
+            conn.close()
+    except Exception as e:  # reported to the test
+        fail(e)
+    finally:
+        l.close()
 
 
-main()
+def on_connect(cmd):
+    try:
+        conn = connect(cmd, key(cmd["authkey"]))
+        try:
+            drive(conn)
+        finally:
+            conn.close()
+        out(ok=True)
+    except Exception as e:
+        fail(e)
+
+
+run({"listen": on_listen, "connect": on_connect})

@@ -23,12 +23,12 @@ Commands:
       -> {"ok": true, "count": n} | {"ok": false, "failures": [...]}
   {"op": "quit"}
 """
-import json
 import math
 import os
 import pickle
 import sys
-from multiprocessing.connection import Client, Listener
+
+from _peer import connect, listen, out, run
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pickle", "fixtures"))
 from plain_types import SAMPLES  # noqa: E402
@@ -74,10 +74,6 @@ JS_VALUES = [
     ("js Map with mixed keys", {1: "one", "1": "str one", (1, 2): "t"}),
     ("js tuple of tuples", ((), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4))),
 ]
-
-
-def out(**kw):
-    print(json.dumps(kw), flush=True)
 
 
 def same(a, b):
@@ -137,46 +133,35 @@ def recv_from(conn):
     return failures, len(VALUES) + len(JS_VALUES)
 
 
-def main():
-    for line in sys.stdin:
-        cmd = json.loads(line)
-        op = cmd["op"]
-        if op == "quit":
-            return
-        if op == "version":
-            out(version="%d.%d.%d" % sys.version_info[:3])
-        elif op == "values":
-            out(names=[n for n, _ in VALUES],
-                hex=[pickle.dumps(v, 4).hex() for _, v in VALUES],
-                js=[n for n, _ in JS_VALUES])
-        elif op == "send_to":
-            fam = cmd["family"]
-            a = cmd["address"]
-            try:
-                conn = Client(a if fam == "AF_UNIX" else tuple(a), family=fam,
-                              authkey=bytes.fromhex(cmd["authkey"]))
-                try:
-                    report(*send_to(conn))
-                finally:
-                    conn.close()
-            except Exception as e:  # reported to the test
-                out(ok=False, failures=["%s: %s" % (type(e).__name__, e)])
-        elif op == "recv_from":
-            fam = cmd["family"]
-            addr = ("127.0.0.1", 0) if fam == "AF_INET" else None
-            l = Listener(address=addr, family=fam, authkey=bytes.fromhex(cmd["authkey"]))
-            a = l.address
-            out(address=a if isinstance(a, str) else [a[0], a[1]])
-            try:
-                conn = l.accept()
-                try:
-                    report(*recv_from(conn))
-                finally:
-                    conn.close()
-            except Exception as e:
-                out(ok=False, failures=["%s: %s" % (type(e).__name__, e)])
-            finally:
-                l.close()
+def on_values(_cmd):
+    out(names=[n for n, _ in VALUES],
+        hex=[pickle.dumps(v, 4).hex() for _, v in VALUES],
+        js=[n for n, _ in JS_VALUES])
 
 
-main()
+def on_send_to(cmd):
+    try:
+        conn = connect(cmd, bytes.fromhex(cmd["authkey"]))
+        try:
+            report(*send_to(conn))
+        finally:
+            conn.close()
+    except Exception as e:  # reported to the test
+        out(ok=False, failures=["%s: %s" % (type(e).__name__, e)])
+
+
+def on_recv_from(cmd):
+    l = listen(cmd, bytes.fromhex(cmd["authkey"]))
+    try:
+        conn = l.accept()
+        try:
+            report(*recv_from(conn))
+        finally:
+            conn.close()
+    except Exception as e:
+        out(ok=False, failures=["%s: %s" % (type(e).__name__, e)])
+    finally:
+        l.close()
+
+
+run({"values": on_values, "send_to": on_send_to, "recv_from": on_recv_from})
