@@ -161,7 +161,7 @@ Deno.test("a module starting a manager of itself at top level is refused in the 
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^error Error: Cannot start a Manager while a worker imports file:.*manager_self_start\.ts: the module starts a Manager at top level; put it under `if \(import\.meta\.main\)`$/m,
+    /^error Error: Cannot start a Manager while a worker or child process imports file:.*manager_self_start\.ts: the module starts a Manager at top level; put it under `if \(import\.meta\.main\)`$/m,
   );
   // The program's own start (not an import) goes on and works.
   assert.match(r.stdout, /^result 1$/m);

@@ -32,7 +32,7 @@ Deno.test("A task module that starts a Pool of itself at top level is refused in
   assert.doesNotMatch(r.stdout + r.stderr, /runaway/);
   assert.match(
     r.stdout,
-    /^error WorkerLostError: .*Cannot start a Pool while a worker imports file:\/\/.*pool_self_start\.ts: the module starts a Pool at top level; put it under `if \(import\.meta\.main\)`/m,
+    /^error WorkerLostError: .*Cannot start a Pool while a worker or child process imports file:\/\/.*pool_self_start\.ts: the module starts a Pool at top level; put it under `if \(import\.meta\.main\)`/m,
   );
   assert.equal(r.code, 0);
 });
