@@ -186,6 +186,15 @@ function normalize(v: unknown, depth: number): unknown {
   return v;
 }
 
+const PICKLE_HINT =
+  '; it is a pickle (a CPython peer\'s send()): pass `serializer: "pickle"` to the Listener, Client or Pipe, or use send_bytes()/recv_bytes() on the Python side';
+
+/** A pickle of protocol 2–5 starts with PROTO (0x80) and its number. */
+function looksLikePickle(bytes: Uint8Array): boolean {
+  return bytes.length > 2 && bytes[0] === 0x80 && bytes[1]! >= 2 &&
+    bytes[1]! <= 5;
+}
+
 /**
  * Decodes exactly one msgpack value from `bytes`.
  *
@@ -200,7 +209,7 @@ export function decode(bytes: Uint8Array): unknown {
     throw new SyntaxError(
       `Cannot decode the message as it is not one valid msgpack value: ${
         (e as Error).message
-      }`,
+      }${looksLikePickle(bytes) ? PICKLE_HINT : ""}`,
       { cause: e },
     );
   }
