@@ -8,8 +8,9 @@
 // pass left out, which favours msgpackr). msgpackr is imported by a computed
 // specifier so that `deno check` and deno.lock never see it.
 //
-// Run: `deno run -A bench/msgpack_bench.ts` (BENCH_SECONDS per figure,
-// default 0.3). Prints only.
+// Run: `deno run -A --no-lock bench/msgpack_bench.ts` (BENCH_SECONDS per
+// figure, default 0.3). Prints only. `--no-lock` keeps msgpackr out of
+// deno.lock (as bench/pool_bench.ts runs piscina).
 //
 // @module
 
