@@ -1,13 +1,13 @@
 // The one place that knows about msgpack. `Connection.send`/`recv`, the
-// manager protocol and the sharedmem queue encode through here.
+// manager protocol and the sharedmem queue encode through here; the wire
+// format itself is written and read by _msgpack_codec.ts (no dependency).
 //
 // What crosses: null, undefined, booleans, numbers, strings, bigints that fit
 // in 64 bits, Uint8Array/ArrayBuffer/typed arrays (they arrive as Uint8Array
 // of their bytes), Date, arrays, plain objects (class instances travel as
 // their own enumerable properties), Map (arrives as an object) and Set
 // (arrives as an array). Functions, symbols, cycles and wider bigints are
-// refused with a TypeError naming the value's path before anything is
-// written.
+// refused with a TypeError naming the value's path, and nothing is returned.
 
 import {
   decodeValue,
