@@ -44,6 +44,6 @@ export function assertNotImporting(what: "Pool" | "Manager" | "Process"): void {
   const url = importingNow();
   if (url === undefined) return;
   throw new Error(
-    `Cannot start a ${what} while a worker imports ${url}: the module starts a ${what} at top level; put it under \`if (import.meta.main)\``,
+    `Cannot start a ${what} while a worker or child process imports ${url}: the module starts a ${what} at top level; put it under \`if (import.meta.main)\``,
   );
 }

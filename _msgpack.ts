@@ -154,6 +154,15 @@ export function encode(value: unknown): Uint8Array {
   );
 }
 
+const PICKLE_HINT =
+  '; it is a pickle (a CPython peer\'s send()): pass `serializer: "pickle"` to the Listener, Client or Pipe, or use send_bytes()/recv_bytes() on the Python side';
+
+/** A pickle of protocol 2–5 starts with PROTO (0x80) and its number. */
+function looksLikePickle(bytes: Uint8Array): boolean {
+  return bytes.length > 2 && bytes[0] === 0x80 && bytes[1]! >= 2 &&
+    bytes[1]! <= 5;
+}
+
 /**
  * Decodes exactly one msgpack value from `bytes`. Bytes arrive as plain
  * Uint8Arrays that own their memory.
@@ -162,5 +171,10 @@ export function encode(value: unknown): Uint8Array {
  * (truncated, trailing bytes, the reserved byte 0xc1, an unknown extension).
  */
 export function decode(bytes: Uint8Array): unknown {
-  return decodeValue(bytes);
+  try {
+    return decodeValue(bytes);
+  } catch (e) {
+    if (!(e instanceof SyntaxError) || !looksLikePickle(bytes)) throw e;
+    throw new SyntaxError(e.message + PICKLE_HINT, { cause: e });
+  }
 }

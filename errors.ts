@@ -41,7 +41,17 @@ export class TimeoutError extends Error {
   }
 }
 
-/** The serializable shape of an error thrown on the other side of a boundary. */
+/**
+ * The serializable shape of an error thrown on the other side of a boundary.
+ *
+ * @example Usage
+ * ```ts
+ * import { RemoteError, type RemoteErrorInfo } from "@mproc/multiprocessing";
+ *
+ * const info: RemoteErrorInfo = { name: "RangeError", message: "too big" };
+ * console.assert(new RemoteError(info).remoteName === "RangeError");
+ * ```
+ */
 export interface RemoteErrorInfo {
   /** The remote error's `name` (e.g. `"RangeError"`). */
   name: string;

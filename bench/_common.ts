@@ -109,11 +109,19 @@ export async function reportRows(
       } | ${r.ratio.toFixed(2)}x | ${r.target} |`,
     );
   }
+  await writeResults(area, rows);
+  console.log(`\nWrote bench/results/${area}.json`);
+}
+
+/** Writes `rows` to bench/results/<area>.json (what `run.ts` tabulates). */
+export async function writeResults(
+  area: string,
+  rows: BenchRow[],
+): Promise<void> {
   const results = new URL("./results/", import.meta.url);
   await Deno.mkdir(results, { recursive: true });
   await Deno.writeTextFile(
     new URL(`${area}.json`, results),
     JSON.stringify(rows, null, 2) + "\n",
   );
-  console.log(`\nWrote bench/results/${area}.json`);
 }

@@ -27,7 +27,14 @@ import process from "node:process";
 import { Client, EOFError, Listener } from "../connection/mod.ts";
 import { dumps, loads, tuple } from "../pickle/mod.ts";
 import { decode, encode } from "../_msgpack.ts";
-import { type BenchRow, cpython, median, pin, row } from "./_common.ts";
+import {
+  type BenchRow,
+  cpython,
+  median,
+  pin,
+  row,
+  writeResults,
+} from "./_common.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 1);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -330,12 +337,7 @@ async function main(): Promise<void> {
       median(rows.map((r) => r.ratio)).toFixed(2)
     }x`,
   );
-  const dir = new URL("./results/", import.meta.url);
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    new URL("pickle.json", dir),
-    JSON.stringify(rows, null, 2) + "\n",
-  );
+  await writeResults("pickle", rows);
 }
 
 if (import.meta.main) await main();

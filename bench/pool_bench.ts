@@ -7,7 +7,7 @@
 // Prints a table (ours, anchor, ratio, target) and writes bench/results/pool.json.
 // Each figure is the median of 3 runs after two warm-up runs (1 run with --quick).
 import { Pool } from "../pool/mod.ts";
-import { type BenchRow, cpython } from "./_common.ts";
+import { type BenchRow, cpython, writeResults } from "./_common.ts";
 
 const quick = Deno.args.includes("--quick");
 const reps = quick ? 1 : 3;
@@ -353,8 +353,4 @@ console.log(
     } s)`,
 );
 
-await Deno.mkdir(new URL("results/", here), { recursive: true });
-await Deno.writeTextFile(
-  new URL("results/pool.json", here),
-  JSON.stringify(rows, null, 2) + "\n",
-);
+await writeResults("pool", rows);

@@ -5,6 +5,7 @@
 //
 //   deno task bench                 # all areas
 //   deno task bench connection pool # some areas
+//   deno task bench --summary       # only the table of bench/results/ (the README's)
 
 import type { BenchRow } from "./_common.ts";
 
@@ -21,7 +22,8 @@ const AREAS = [
 type Row = BenchRow;
 
 const here = new URL(".", import.meta.url);
-const selected = Deno.args.length > 0 ? Deno.args : AREAS;
+const summaryOnly = Deno.args.includes("--summary");
+const selected = summaryOnly ? [] : Deno.args.length > 0 ? Deno.args : AREAS;
 await Deno.mkdir(new URL("results/", here), { recursive: true });
 
 for (const area of selected) {
@@ -61,7 +63,7 @@ function fmt(n: number): string {
 
 console.log("\n## Summary (ours / anchor)\n");
 console.log("| area | figure | ours | anchor | ratio | target |");
-console.log("| --- | --- | ---: | ---: | ---: | --- |");
+console.log("| --- | --- | ---: | --- | ---: | --- |");
 for (const { area, row } of rows) {
   console.log(
     `| ${area} | ${row.name} | ${fmt(row.ours)} ${row.unit} | ${row.anchor}: ${
@@ -69,6 +71,8 @@ for (const { area, row } of rows) {
     } | ${row.ratio.toFixed(2)}× | ${row.target} |`,
   );
 }
+
+if (summaryOnly) Deno.exit(0);
 
 // A horizontal bar chart of the ratios on a log scale, 1× marked.
 const barH = 18;

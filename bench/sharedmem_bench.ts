@@ -15,7 +15,7 @@
 // Writes bench/results/sharedmem.json. This file is also the Workers' module.
 
 import * as mp from "../sharedmem/mod.ts";
-import { cpython } from "./_common.ts";
+import { cpython, writeResults } from "./_common.ts";
 
 const N_INCR = 2_000_000; // per worker
 const N_QUEUE = 1_000_000;
@@ -179,9 +179,7 @@ async function main(): Promise<void> {
       }x | ${r.target} |`,
     );
   }
-  const file = new URL("./results/sharedmem.json", import.meta.url);
-  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
-  await Deno.writeTextFile(file, JSON.stringify(rows, null, 2) + "\n");
+  await writeResults("sharedmem", rows);
 }
 
 if ("WorkerGlobalScope" in globalThis) {

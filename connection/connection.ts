@@ -6,6 +6,7 @@
  * @module
  */
 
+import { badTimeout } from "./_timeout.ts";
 import { TRANSFER, type TransferHandle } from "../_transfer.ts";
 import { registerReviver } from "../_transfer.ts";
 import type { Channel } from "./_channel.ts";
@@ -499,7 +500,7 @@ export class Connection implements AsyncDisposable, AsyncIterable<unknown> {
    * @returns Whether data (or the end of stream) is there.
    */
   poll(timeout?: number): Promise<boolean> {
-    const err = this.#checkRead();
+    const err = this.#checkRead() ?? badTimeout("poll", timeout);
     if (err) return Promise.reject(err);
     if (this.#ch.hasData()) return Promise.resolve(true);
     if (timeout !== undefined && !(timeout > 0)) return Promise.resolve(false);

@@ -333,6 +333,13 @@ export class Listener implements AsyncDisposable, AsyncIterable<Connection> {
    */
   accept(options: { signal?: AbortSignal } = {}): Promise<Connection> {
     const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot accept as options.signal is not an AbortSignal: pass an AbortController's signal or leave it out",
+        ),
+      );
+    }
     if (this.#closed) {
       return Promise.reject(
         new Deno.errors.BadResource("Cannot accept as the listener is closed"),

@@ -5,6 +5,7 @@
  */
 
 import { Connection } from "./connection.ts";
+import { badTimeout } from "./_timeout.ts";
 
 /**
  * Waits until at least one connection has something to read (a message, or
@@ -43,6 +44,8 @@ export function wait(
       ),
     );
   }
+  const bad = badTimeout("wait", timeout);
+  if (bad) return Promise.reject(bad);
   if (objects.some((c) => c.closed)) {
     return Promise.reject(
       new Deno.errors.BadResource("Cannot wait on a closed connection"),

@@ -215,9 +215,13 @@ export class Pool<M = Record<string, AnyFn>> implements AsyncDisposable {
    * name: the worker runs that export, so anything else (a local function of
    * the same name) would run the wrong code. The module is imported here,
    * once, to compare identities; undefined when nothing needs checking.
+   * Not the main module: while its top-level await runs (the README's
+   * one-file pool), importing it would wait for that very await, so there
+   * the name is trusted (a look-alike would have to shadow an export).
    */
   #checkFn(fn: unknown): Promise<void> | undefined {
     if (typeof fn !== "function" || this.#checked.has(fn)) return undefined;
+    if (this.#module === Deno.mainModule) return undefined;
     const name = fn.name;
     this.#exports ??= import(this.#module) as Promise<Record<string, unknown>>;
     return this.#exports.then((mod) => {

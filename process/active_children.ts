@@ -21,5 +21,5 @@ import type { Process } from "./process.ts";
  * @returns The running children.
  */
 export function activeChildren(): Process[] {
-  return [...active];
+  return [...active] as Process[]; // only process.ts adds, only Processes
 }

@@ -6,7 +6,17 @@
 
 import { currentIdentity } from "./_current.ts";
 
-/** What {@linkcode currentProcess} returns. */
+/**
+ * What {@linkcode currentProcess} returns.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CurrentProcess, currentProcess } from "@mproc/multiprocessing/process";
+ *
+ * const me: CurrentProcess = currentProcess();
+ * console.assert(me.name === "MainProcess" && me.pid === Deno.pid);
+ * ```
+ */
 export interface CurrentProcess {
   /** "MainProcess", or the name of the {@linkcode Process} this child runs. */
   name: string;

@@ -15,7 +15,22 @@ import { Child, exitCodeOf } from "./_child.ts";
 import { currentIdentity } from "./_current.ts";
 import type { RunMessage, StartMessage } from "./_protocol.ts";
 
-/** Options of {@linkcode Process}. */
+/**
+ * Options of {@linkcode Process}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Process, type ProcessOptions } from "@mproc/multiprocessing/process";
+ *
+ * // usually a file of yours: `module: new URL("./tasks.ts", import.meta.url)`
+ * const options: ProcessOptions = {
+ *   module: "data:text/javascript,export function work() {}",
+ *   target: "work",
+ *   stdout: "null",
+ * };
+ * console.assert(new Process(options).name.startsWith("Process-"));
+ * ```
+ */
 export interface ProcessOptions {
   /** The module holding `target` (a URL, an absolute path, or a path relative to the working directory). */
   module: string | URL;

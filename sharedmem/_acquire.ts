@@ -42,13 +42,17 @@ export function acquireAsync(
   a: Acquirer,
   options: AcquireOptions | undefined,
 ): Promise<boolean> {
-  const { block, timeout, signal } = checkOptions(options);
-  const deadline = deadlineOf(block, timeout);
-  checkSignal(signal);
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  if (a.tryAcquire()) return Promise.resolve(true);
-  if (deadline === -Infinity) return Promise.resolve(false);
-  return runAsync(a.acquire(deadline, SPIN), signal);
+  try {
+    const { block, timeout, signal } = checkOptions(options);
+    const deadline = deadlineOf(block, timeout);
+    checkSignal(signal);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (a.tryAcquire()) return Promise.resolve(true);
+    if (deadline === -Infinity) return Promise.resolve(false);
+    return runAsync(a.acquire(deadline, SPIN), signal);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** `acquireSync(options)`: blocks the Worker until taken or timed out. */

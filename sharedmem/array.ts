@@ -11,14 +11,8 @@ import {
   TRANSFER,
   type TransferHandle,
 } from "../_transfer.ts";
-import {
-  checkTypecode,
-  type ElementOf,
-  toElement,
-  type Typecode,
-  type TypedArrayOf,
-  viewOf,
-} from "./_typecodes.ts";
+import { checkTypecode, toElement, viewOf } from "./_typecodes.ts";
+import type { ElementOf, Typecode, TypedArrayOf } from "./typecodes.ts";
 import { lockFrom, noLock, packLock, unpackLock } from "./_synchronized.ts";
 import type { Lock } from "./lock.ts";
 import type { RLock } from "./rlock.ts";

@@ -216,9 +216,13 @@ export class Barrier {
    * ```
    */
   wait(timeout?: number, options?: WaitOptions): Promise<number> {
-    const deadline = this.#deadline(timeout);
-    const signal = checkSignal(options?.signal);
-    return runAsync(barrierWait(this.#i32, deadline), signal);
+    try {
+      const deadline = this.#deadline(timeout);
+      const signal = checkSignal(options?.signal);
+      return runAsync(barrierWait(this.#i32, deadline), signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**

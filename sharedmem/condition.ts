@@ -289,8 +289,8 @@ export class Condition {
    * @param timeout The longest wait in ms; none when left out.
    * @param options `signal` (the lock is taken back before the rejection).
    * @returns `true` when notified, `false` on timeout.
-   * @throws {Error} when this thread does not hold the lock.
-   * @throws {RangeError} when `maxWaiters` threads/tasks wait already.
+   * @throws {Error} (rejection) when this thread does not hold the lock.
+   * @throws {RangeError} (rejection) when `maxWaiters` threads/tasks wait already.
    *
    * @example Usage
    * ```ts
@@ -303,10 +303,14 @@ export class Condition {
    * ```
    */
   wait(timeout?: number, options?: WaitOptions): Promise<boolean> {
-    const deadline = deadlineIn(timeout);
-    const signal = checkSignal(options?.signal);
-    if (!this.#core.isMine()) throw notOwned("wait on");
-    return runAsync(waitNotified(this.#i32, this.#core, deadline), signal);
+    try {
+      const deadline = deadlineIn(timeout);
+      const signal = checkSignal(options?.signal);
+      if (!this.#core.isMine()) throw notOwned("wait on");
+      return runAsync(waitNotified(this.#i32, this.#core, deadline), signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -354,16 +358,20 @@ export class Condition {
     timeout?: number,
     options?: WaitOptions,
   ): Promise<T> {
-    if (typeof predicate !== "function") {
-      throw new TypeError("Cannot wait as the predicate is not a function");
+    try {
+      if (typeof predicate !== "function") {
+        throw new TypeError("Cannot wait as the predicate is not a function");
+      }
+      const deadline = deadlineIn(timeout);
+      const signal = checkSignal(options?.signal);
+      if (!this.#core.isMine()) throw notOwned("wait on");
+      return runAsync(
+        waitUntil(this.#i32, this.#core, predicate, deadline),
+        signal,
+      );
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const deadline = deadlineIn(timeout);
-    const signal = checkSignal(options?.signal);
-    if (!this.#core.isMine()) throw notOwned("wait on");
-    return runAsync(
-      waitUntil(this.#i32, this.#core, predicate, deadline),
-      signal,
-    );
   }
 
   /**

@@ -131,8 +131,8 @@ export class Event {
    * @param timeout The longest wait in ms; none when left out.
    * @param options `signal` to cancel the wait.
    * @returns `true` when the flag is set, `false` on timeout.
-   * @throws {TypeError} when `timeout` is not a number.
-   * @throws {RangeError} when `timeout` is negative.
+   * @throws {TypeError} (rejection) when `timeout` is not a number.
+   * @throws {RangeError} (rejection) when `timeout` is negative.
    *
    * @example Usage
    * ```ts
@@ -143,11 +143,15 @@ export class Event {
    * ```
    */
   wait(timeout?: number, options?: WaitOptions): Promise<boolean> {
-    const deadline = deadlineIn(timeout);
-    const signal = checkSignal(options?.signal);
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.isSet()) return Promise.resolve(true);
-    return runAsync(waitFlag(this.#i32, deadline), signal);
+    try {
+      const deadline = deadlineIn(timeout);
+      const signal = checkSignal(options?.signal);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (this.isSet()) return Promise.resolve(true);
+      return runAsync(waitFlag(this.#i32, deadline), signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**

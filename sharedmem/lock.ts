@@ -99,8 +99,8 @@ export class Lock {
    *
    * @param options `block`, `timeout` (ms), `signal`.
    * @returns Whether the lock was taken.
-   * @throws {TypeError} when an option has the wrong type.
-   * @throws {RangeError} when `timeout` is negative.
+   * @throws {TypeError} (rejection) when an option has the wrong type.
+   * @throws {RangeError} (rejection) when `timeout` is negative.
    *
    * @example Usage
    * ```ts

@@ -37,4 +37,5 @@ export * from "./post.ts";
 export * from "./queue.ts";
 export * from "./rlock.ts";
 export * from "./semaphore.ts";
+export * from "./typecodes.ts";
 export * from "./value.ts";

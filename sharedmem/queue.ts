@@ -417,9 +417,9 @@ export class Queue<T = unknown> implements AsyncDisposable {
    *
    * @param item A msgpack-serializable value.
    * @param options `block`, `timeout` (ms), `signal`.
-   * @throws {TypeError} naming the path of a value msgpack cannot carry
-   *   (thrown before anything is written).
-   * @throws {RangeError} when the encoded item exceeds the capacity.
+   * @throws {TypeError} (rejection) naming the path of a value msgpack cannot carry
+   *   (nothing is written).
+   * @throws {RangeError} (rejection) when the encoded item exceeds the capacity.
    * @throws {Full} (rejection) when there is no room in time.
    *
    * @example Usage
@@ -432,20 +432,24 @@ export class Queue<T = unknown> implements AsyncDisposable {
    * ```
    */
   put(item: T, options: QueuePutOptions = {}): Promise<void> {
-    const { block, timeout, signal } = options;
-    const deadline = deadlineOf(block, timeout);
-    checkSignal(signal);
-    const bytes = this.#encode(item, "put an item");
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const first = tryPut(this.#q, this.#ring, bytes);
-    if (first === "done") return Promise.resolve();
-    if (first === "unavailable" && deadline === -Infinity) {
-      return Promise.reject(new Full());
+    try {
+      const { block, timeout, signal } = options;
+      const deadline = deadlineOf(block, timeout);
+      checkSignal(signal);
+      const bytes = this.#encode(item, "put an item");
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const first = tryPut(this.#q, this.#ring, bytes);
+      if (first === "done") return Promise.resolve();
+      if (first === "unavailable" && deadline === -Infinity) {
+        return Promise.reject(new Full());
+      }
+      return runAsync(
+        putItem(this.#q, this.#ring, bytes, deadline, SPIN_ASYNC),
+        signal,
+      );
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return runAsync(
-      putItem(this.#q, this.#ring, bytes, deadline, SPIN_ASYNC),
-      signal,
-    );
   }
 
   /**
@@ -516,26 +520,30 @@ export class Queue<T = unknown> implements AsyncDisposable {
    * ```
    */
   get(options: QueueGetOptions = {}): Promise<T> {
-    const { block, timeout, signal } = options;
-    const deadline = deadlineOf(block, timeout);
-    checkSignal(signal);
-    this.#checkOpen("get an item");
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const first = tryGet(this.#q, this.#ring);
-    if (first instanceof Uint8Array) {
-      try {
-        return Promise.resolve(decode(first) as T);
-      } catch (e) {
-        return Promise.reject(e);
+    try {
+      const { block, timeout, signal } = options;
+      const deadline = deadlineOf(block, timeout);
+      checkSignal(signal);
+      this.#checkOpen("get an item");
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const first = tryGet(this.#q, this.#ring);
+      if (first instanceof Uint8Array) {
+        try {
+          return Promise.resolve(decode(first) as T);
+        } catch (e) {
+          return Promise.reject(e);
+        }
       }
+      if (first === "unavailable" && deadline === -Infinity) {
+        return Promise.reject(new Empty());
+      }
+      return runAsync(
+        getItem(this.#q, this.#ring, deadline, SPIN_ASYNC),
+        signal,
+      ) as Promise<T>;
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (first === "unavailable" && deadline === -Infinity) {
-      return Promise.reject(new Empty());
-    }
-    return runAsync(
-      getItem(this.#q, this.#ring, deadline, SPIN_ASYNC),
-      signal,
-    ) as Promise<T>;
   }
 
   /**

@@ -9,24 +9,11 @@ import {
   TRANSFER,
   type TransferHandle,
 } from "../_transfer.ts";
-import {
-  checkTypecode,
-  type ElementOf,
-  toElement,
-  type Typecode,
-  type TypedArrayOf,
-  viewOf,
-} from "./_typecodes.ts";
+import { checkTypecode, toElement, viewOf } from "./_typecodes.ts";
+import type { ElementOf, Typecode, TypedArrayOf } from "./typecodes.ts";
 import { lockFrom, noLock, packLock, unpackLock } from "./_synchronized.ts";
 import type { Lock } from "./lock.ts";
 import type { RLock } from "./rlock.ts";
-
-export type {
-  BigTypecode,
-  ElementOf,
-  Typecode,
-  TypedArrayOf,
-} from "./_typecodes.ts";
 
 const RAW_TAG = "mproc.sharedmem.RawValue";
 const TAG = "mproc.sharedmem.Value";

@@ -21,7 +21,7 @@ Deno.test("assertNotImporting throws only while importGuarded runs, naming the m
   assert.ok(thrown instanceof Error);
   assert.match(
     thrown.message,
-    /^Cannot start a Manager while a worker imports file:\/\/\/tmp\/tasks\.ts: the module starts a Manager at top level; put it under `if \(import\.meta\.main\)`$/,
+    /^Cannot start a Manager while a worker or child process imports file:\/\/\/tmp\/tasks\.ts: the module starts a Manager at top level; put it under `if \(import\.meta\.main\)`$/,
   );
   assert.equal(importingNow(), undefined);
   assertNotImporting("Process");

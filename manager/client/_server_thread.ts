@@ -83,7 +83,12 @@ function webThread(start: WorkerStart, hook: WorkerRefHook): ServerThread {
       s(e.data);
     } else if (e.data?.kind === "closed") closed?.();
   };
-  w.postMessage({ kind: "start", ...start });
+  try {
+    w.postMessage({ kind: "start", ...start });
+  } catch (e) {
+    w.terminate(); // an option that cannot be cloned must not leave the Worker
+    throw e;
+  }
   return {
     started,
     onLost: (fn) => (lost = fn),

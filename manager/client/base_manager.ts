@@ -7,6 +7,7 @@
  */
 
 import { assertNotImporting } from "../../_import_guard.ts";
+import { TimeoutError } from "../../errors.ts";
 import {
   type Address,
   AuthenticationError,
@@ -90,7 +91,17 @@ export interface ConnectOptions {
    * `put_nowait`, timeouts in ms → seconds). Default `"deno"`.
    */
   protocol?: "deno" | "cpython";
+  /**
+   * Milliseconds for the connect and handshake, and again for the server's
+   * first message (default 10_000, as `Client()`'s). A CPython manager
+   * server says nothing until asked: without `protocol: "cpython"` the
+   * connect rejects at this deadline, naming that option, instead of hanging.
+   */
+  timeout?: number;
 }
+
+/** Default of {@linkcode ConnectOptions.timeout}, as `Client()`'s. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Options of {@linkcode BaseManager.serve}.
@@ -297,6 +308,9 @@ export class BaseManager implements AsyncDisposable {
         );
       }
       const { address, module, python } = options;
+      // A bad address is the caller's error, named before a Worker starts.
+      if (address !== undefined) parseAddress(address);
+      if (python !== undefined) parseAddress(python?.address);
       if (
         module !== undefined && typeof module !== "string" &&
         !(module instanceof URL)
@@ -431,7 +445,15 @@ export class BaseManager implements AsyncDisposable {
           }: use "deno" or "cpython"`,
         );
       }
-      return m.#connect(address, authkey).then(() => m, (e) => {
+      const timeout = options.timeout ?? CONNECT_TIMEOUT_MS;
+      if (typeof timeout !== "number" || !(timeout >= 0)) {
+        throw new RangeError(
+          `Cannot connect as the timeout must be a non-negative number of ms: received ${
+            String(options.timeout)
+          }`,
+        );
+      }
+      return m.#connect(address, authkey, timeout).then(() => m, (e) => {
         throw explainDenied(
           e,
           `connect to the manager at ${formatAddress(address)}`,
@@ -494,11 +516,14 @@ export class BaseManager implements AsyncDisposable {
   async #connect(
     address: Address,
     authkey: Uint8Array | undefined,
+    timeout: number,
   ): Promise<void> {
     await this.#attach(
-      await Client(address, authkey ? { authkey } : {}),
+      await Client(address, authkey ? { authkey, timeout } : { timeout }),
       address,
       authkey,
+      undefined,
+      timeout,
     );
   }
 
@@ -507,6 +532,7 @@ export class BaseManager implements AsyncDisposable {
     address: Address,
     authkey: Uint8Array | undefined,
     epoch?: string,
+    timeout = CONNECT_TIMEOUT_MS,
   ): Promise<void> {
     const session = new Session(conn, formatAddress(address));
     session.address = address;
@@ -516,7 +542,7 @@ export class BaseManager implements AsyncDisposable {
       // The server Worker told its epoch already: its hello (read with the
       // first reply) confirms it, no need to wait a round trip for it.
       if (epoch !== undefined) session.assumeEpoch(epoch);
-      else await session.hello;
+      else await helloWithin(session, address, timeout);
     } catch (e) {
       session.close();
       // A keyless client learns at its first read that the server wants a key.
@@ -688,4 +714,30 @@ export class BaseManager implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.#started ? this.shutdown() : this.close();
   }
+}
+
+/**
+ * The server's hello, or a rejection once `ms` pass without it: a CPython
+ * manager server (or any peer that authenticates and then waits) sends
+ * nothing until asked, and would otherwise hold `connect()` forever.
+ */
+function helloWithin(
+  session: Session,
+  address: Address,
+  ms: number,
+): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() =>
+      reject(
+        new TimeoutError(
+          `Cannot connect to the manager at ${
+            formatAddress(address)
+          } as it sent no hello within ${ms} ms: if it is a CPython manager (BaseManager.get_server(), serve_forever()), pass protocol: "cpython"`,
+        ),
+      ), ms);
+  });
+  return Promise.race([session.hello, deadline]).finally(() =>
+    clearTimeout(timer)
+  );
 }

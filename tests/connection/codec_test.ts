@@ -94,6 +94,45 @@ Deno.test("codec: decode rejects 0xc1, trailing bytes, truncation and empty inpu
   }
 });
 
+Deno.test('codec: a pickle (a CPython peer\'s send()) is refused naming serializer: "pickle"', () => {
+  // pickle.dumps({"a": 1}, protocol=4) from CPython 3.11
+  const pickled = new Uint8Array([
+    0x80,
+    0x04,
+    0x95,
+    0x0a,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0x7d,
+    0x94,
+    0x8c,
+    0x01,
+    0x61,
+    0x94,
+    0x4b,
+    0x01,
+    0x73,
+    0x2e,
+  ]);
+  assert.throws(
+    () => decode(pickled),
+    (e: unknown) =>
+      e instanceof SyntaxError &&
+      /^Cannot decode the message as it is not one valid msgpack value: .*it is a pickle .*pass `serializer: "pickle"`/
+        .test(e.message),
+  );
+  // other garbage gets no pickle hint
+  assert.throws(
+    () => decode(new Uint8Array([0x01, 0x02])),
+    (e: unknown) => e instanceof SyntaxError && !/pickle/.test(e.message),
+  );
+});
+
 Deno.test("codec: nesting deeper than the limit is refused, not a stack overflow", () => {
   let deep: unknown = 1;
   for (let i = 0; i < 10_000; i++) deep = [deep];

@@ -695,3 +695,12 @@ Deno.test("listener: accept(null) is accept() — a Promise-returning call never
   conn.close();
   client.close();
 });
+
+Deno.test("listener: accept({ signal }) with a signal that is not an AbortSignal rejects with a TypeError naming the option", async () => {
+  await using listener = new Listener();
+  await assert.rejects(
+    listener.accept({ signal: 5 as unknown as AbortSignal }),
+    TypeError,
+    "options.signal is not an AbortSignal",
+  );
+});

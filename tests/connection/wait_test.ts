@@ -111,6 +111,32 @@ Deno.test("wait: a zero or negative timeout returns at once (test_neg_timeout)",
   }
 });
 
+Deno.test("wait() and poll() reject a timeout that is not a number (null, a string, NaN) instead of not waiting", async () => {
+  // Python's poll(None) waits forever; a JS null used to mean "do not wait".
+  const [r, w] = Pipe(false);
+  try {
+    for (const bad of [null, "100", Number.NaN]) {
+      await assert.rejects(
+        wait([r], bad as never),
+        /^TypeError: Cannot wait as the timeout must be a number of milliseconds \(leave it out to wait forever\)/,
+      );
+      await assert.rejects(
+        r.poll(bad as never),
+        /^TypeError: Cannot poll as the timeout must be a number of milliseconds/,
+      );
+    }
+    // numbers still behave as before, and the connection is unharmed
+    assert.equal(await r.poll(0), false);
+    await w.send(1);
+    assert.deepEqual(await wait([r], Infinity), [r]);
+    assert.equal(await r.poll(), true);
+    assert.equal(await r.recv(), 1);
+  } finally {
+    r.close();
+    w.close();
+  }
+});
+
 Deno.test("wait: a connection whose peer closed is ready; its recv rejects with EOFError", async () => {
   const m = await mixed(1);
   try {

@@ -9,7 +9,13 @@ import {
   type QueueProxy,
   SyncManager,
 } from "../../manager/mod.ts";
-import { BrokenBarrierError, Empty, Full, RemoteError } from "../../errors.ts";
+import {
+  BrokenBarrierError,
+  Empty,
+  Full,
+  RemoteError,
+  TimeoutError,
+} from "../../errors.ts";
 import { findPythons, hex, PyProcess } from "./_cpython.ts";
 
 const pythons = await findPythons();
@@ -238,4 +244,32 @@ Deno.test("connect({ protocol: 'cpython' }) needs an authkey; a wrong key is ref
   await assert.rejects(
     SyncManager.connect({ address, authkey: "wrong", protocol: "cpython" }),
   );
+});
+
+Deno.test("connect() without protocol: 'cpython' to a CPython server rejects naming the option instead of hanging", async () => {
+  // A CPython manager server says nothing until it gets a request, so our
+  // client waited for a hello forever. Any deadline shows it.
+  const { p, address } = await startServer(pythons[0]);
+  await using _p = p;
+  await assert.rejects(
+    SyncManager.connect({ address, authkey: KEY, timeout: 2000 }),
+    (e: unknown) =>
+      e instanceof TimeoutError &&
+      /^Cannot connect to the manager at tcp:\/\/127\.0\.0\.1:\d+ as it sent no hello within 2000 ms: .*pass protocol: "cpython"$/
+        .test(e.message),
+  );
+  await assert.rejects(
+    SyncManager.connect({ address, authkey: KEY, timeout: -1 }),
+    RangeError,
+  );
+  // the server is unharmed: the right protocol still works
+  await using m = await SyncManager.connect({
+    address,
+    authkey: KEY,
+    protocol: "cpython",
+  });
+  const q = await m.Queue();
+  await q.put(1);
+  assert.equal(await q.get(), 1);
+  await q[Symbol.asyncDispose]();
 });

@@ -102,6 +102,24 @@ Deno.test("a script that uses a manager and ends exits by itself, its socket dir
   clean(r);
 });
 
+Deno.test("a Manager() that fails on a bad address rejects naming it and leaves no Worker keeping the program alive", async () => {
+  // A symbol address used to throw inside the Worker's postMessage after the
+  // Worker had started: the rejection came, and the program never exited.
+  const r = await run("manager_bad_start.ts", []);
+  assert.equal(r.signal, null, `killed by the hang guard:\n${r.stdout}`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /started\?!/);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 5, r.stdout);
+  for (const line of lines) {
+    assert.match(
+      line,
+      /^rejected TypeError: Cannot (use|parse) the address as /,
+    );
+  }
+  clean(r);
+});
+
 Deno.test("Deno.exit(0) with a live manager removes its socket dir", async () => {
   const r = await run("manager_exit.ts", ["exit"]);
   assert.equal(r.code, 0, r.stderr);
@@ -143,7 +161,7 @@ Deno.test("a module starting a manager of itself at top level is refused in the 
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^error Error: Cannot start a Manager while a worker imports file:.*manager_self_start\.ts: the module starts a Manager at top level; put it under `if \(import\.meta\.main\)`$/m,
+    /^error Error: Cannot start a Manager while a worker or child process imports file:.*manager_self_start\.ts: the module starts a Manager at top level; put it under `if \(import\.meta\.main\)`$/m,
   );
   // The program's own start (not an import) goes on and works.
   assert.match(r.stdout, /^result 1$/m);

@@ -146,7 +146,7 @@ Deno.test("fuzz: no input makes loads() keep more than a small multiple of its s
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--v8-flags=--max-old-space-size=96,--expose-gc",
+      "--v8-flags=--max-old-space-size=96,--expose-gc,--single-threaded-gc",
       new URL("./fixtures/fuzz_memory.ts", import.meta.url).pathname,
     ],
     stdout: "piped",

@@ -32,8 +32,19 @@ Deno.test("A task module that starts a Pool of itself at top level is refused in
   assert.doesNotMatch(r.stdout + r.stderr, /runaway/);
   assert.match(
     r.stdout,
-    /^error WorkerLostError: .*Cannot start a Pool while a worker imports file:\/\/.*pool_self_start\.ts: the module starts a Pool at top level; put it under `if \(import\.meta\.main\)`/m,
+    /^error WorkerLostError: .*Cannot start a Pool while a worker or child process imports file:\/\/.*pool_self_start\.ts: the module starts a Pool at top level; put it under `if \(import\.meta\.main\)`/m,
   );
+  assert.equal(r.code, 0);
+});
+
+Deno.test("A script that is its own task module can pass the export itself from top-level await (no self-import deadlock)", async () => {
+  // Importing the main module while its top-level await runs waits for that
+  // await: the look-alike check must not import it (it hung before).
+  const script = new URL("../fixtures/pool_main_ref.ts", import.meta.url);
+  const r = await runScript(script);
+  assert.ok(r.exited, `the script did not exit: ${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^map \[1,4,9\]$/m);
+  assert.match(r.stdout, /^apply 16$/m);
   assert.equal(r.code, 0);
 });
 

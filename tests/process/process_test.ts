@@ -292,7 +292,7 @@ Deno.test("start() rejects clearly when the child cannot run the target", async 
           module: new URL("./fixtures/self_start.ts", import.meta.url).href,
           target: "f",
         },
-        /Cannot start a Process while a worker imports .*import\.meta\.main/,
+        /Cannot start a Process while a worker or child process imports .*import\.meta\.main/,
       ],
     ];
     for (const [name, opts, re] of cases) {

@@ -134,11 +134,11 @@ Deno.test("Barrier: an aborted wait rejects with signal.reason and breaks the ba
   assert.equal(barrier.broken(), true);
 });
 
-Deno.test("Barrier: bad arguments throw synchronously; waitSync throws on the main thread", () => {
+Deno.test("Barrier: bad constructor arguments throw, a bad wait() rejects; waitSync throws on the main thread", async () => {
   assert.throws(() => new mp.Barrier(0), RangeError);
   assert.throws(() => new mp.Barrier(1.5), TypeError);
   assert.throws(() => new mp.Barrier(2, { timeout: -1 }), RangeError);
-  assert.throws(() => new mp.Barrier(2).wait(-1), RangeError);
+  await assert.rejects(new mp.Barrier(2).wait(-1), RangeError);
   assert.throws(() => new mp.Barrier(2).waitSync(), /main thread/);
 });
 

@@ -151,18 +151,27 @@ Deno.test("Lock: using / await using scopes release at the end of the block", as
   lock.release();
 });
 
-Deno.test("Lock: bad options throw synchronously; sync twins throw on the main thread", () => {
+Deno.test("Lock: bad options reject (never throw: API.md §9); sync twins throw on the main thread", async () => {
   const lock = new mp.Lock();
-  assert.throws(() => lock.acquire({ timeout: -1 }), RangeError);
-  assert.throws(
-    () => lock.acquire({ timeout: "1" as unknown as number }),
-    TypeError,
-  );
-  assert.throws(
-    () => lock.acquire({ block: 1 as unknown as boolean }),
-    TypeError,
-  );
-  assert.throws(() => lock.acquire({ signal: {} as AbortSignal }), TypeError);
+  const calls: [() => Promise<unknown>, new (...a: never[]) => Error][] = [
+    [() => lock.acquire({ timeout: -1 }), RangeError],
+    [() => lock.acquire({ timeout: "1" as unknown as number }), TypeError],
+    [() => lock.acquire({ block: 1 as unknown as boolean }), TypeError],
+    [() => lock.acquire({ signal: {} as AbortSignal }), TypeError],
+    [() => lock.acquire(5 as never), TypeError],
+    [() => new mp.RLock().acquire({ timeout: -1 }), RangeError],
+    [() => new mp.Semaphore(1).acquire("x" as never), TypeError],
+    [() => new mp.Event().wait("x" as never), TypeError],
+    [() => new mp.Condition().wait(-1), RangeError],
+    [() => new mp.Condition().wait(), Error], // without the lock
+    [() => new mp.Condition().waitFor(5 as never), TypeError],
+    [() => new mp.Barrier(2).wait("x" as never), TypeError],
+  ];
+  for (const [call, type] of calls) {
+    let p: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => (p = call()), String(call));
+    await assert.rejects(p!, type, String(call));
+  }
   assert.throws(() => lock.acquireSync(), /main thread/);
   assert.throws(() => lock.scopeSync(), /main thread/);
   assert.throws(() => new mp.RLock().acquireSync(), /main thread/);

@@ -138,28 +138,29 @@ Deno.test("Queue: a blocked put resumes when a worker makes room", async () => {
 
 Deno.test("Queue: a non-serializable item is a TypeError naming its path, and nothing is written", async () => {
   const q = new mp.Queue<unknown>();
-  assert.throws(() => q.put({ a: [1, () => 1] }), /\$\.a\[1\] is a function/);
-  assert.throws(() => q.putNowait({ s: Symbol("x") }), TypeError);
+  await assert.rejects(q.put({ a: [1, () => 1] }), /\$\.a\[1\] is a function/);
+  await assert.rejects(q.putNowait({ s: Symbol("x") }), TypeError);
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  assert.throws(() => q.put(cyclic), /cycle/);
+  await assert.rejects(q.put(cyclic), /cycle/);
   assert.equal(q.qsize(), 0);
   await q.put("fine");
   assert.equal(await q.get(), "fine");
 });
 
-Deno.test("Queue: an item larger than the capacity is a RangeError; bad sizes throw", async () => {
+Deno.test("Queue: an item larger than the capacity is a RangeError (a rejection); bad sizes throw in the constructor", async () => {
   const q = new mp.Queue<unknown>(0, { capacity: 64 });
-  assert.throws(
-    () => q.put("x".repeat(100)),
+  await assert.rejects(
+    q.put("x".repeat(100)),
     /does not fit in the queue capacity of 64 bytes/,
   );
-  assert.throws(() => q.put(new Uint8Array(61)), RangeError);
+  await assert.rejects(q.put(new Uint8Array(61)), RangeError);
   await q.put(new Uint8Array(50));
   assert.equal((await q.get() as Uint8Array).length, 50);
   assert.throws(() => new mp.Queue(0, { capacity: 8 }), RangeError);
   assert.throws(() => new mp.Queue(1.5), TypeError);
-  assert.throws(() => q.put(1, { timeout: -1 }), RangeError);
+  await assert.rejects(q.put(1, { timeout: -1 }), RangeError);
+  await assert.rejects(q.get({ timeout: "x" as never }), TypeError);
   assert.throws(() => q.getSync(), /main thread/);
   assert.throws(() => q.putSync(1), /main thread/);
 });
@@ -197,8 +198,8 @@ Deno.test("Queue: a closed handle refuses put and get; close is idempotent (CPyt
   q.close();
   q.close();
   assert.equal(q.closed, true);
-  assert.throws(() => q.put(2), /closed/);
-  assert.throws(() => q.get(), /closed/);
+  await assert.rejects(q.put(2), /closed/);
+  await assert.rejects(q.get(), /closed/);
   assert.equal(await other.get(), 1); // other handles keep working
   {
     await using q2 = new mp.Queue();
