@@ -1,32 +1,23 @@
 // The one place that knows about msgpack. `Connection.send`/`recv`, the
-// manager protocol and the sharedmem queue encode through here.
+// manager protocol and the sharedmem queue encode through here; the wire
+// format itself is written and read by _msgpack_codec.ts (no dependency).
 //
 // What crosses: null, undefined, booleans, numbers, strings, bigints that fit
 // in 64 bits, Uint8Array/ArrayBuffer/typed arrays (they arrive as Uint8Array
 // of their bytes), Date, arrays, plain objects (class instances travel as
 // their own enumerable properties), Map (arrives as an object) and Set
 // (arrives as an array). Functions, symbols, cycles and wider bigints are
-// refused with a TypeError naming the value's path before anything is
-// written.
+// refused with a TypeError naming the value's path, and nothing is returned.
 
-import { Packr } from "msgpackr/pack";
-import * as unpackModule from "msgpackr/unpack";
-
-const { Unpackr } = unpackModule;
-/** The object msgpackr returns for the reserved byte 0xc1 (not in its typings). */
-const C1: unknown = (unpackModule as unknown as { C1: unknown }).C1;
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
-const unpackr = new Unpackr({
-  useRecords: false,
-  mapsAsObjects: true,
-  copyBuffers: true,
-});
+import {
+  decodeValue,
+  encodeValue,
+  MAX_DEPTH,
+  REFUSED,
+} from "./_msgpack_codec.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
-/** Deeper than this is refused (also keeps the checker off the stack limit). */
-const MAX_DEPTH = 512;
 
 /** A value msgpack cannot carry: its path, and why. */
 function refuse(path: string, why: string): never {
@@ -149,41 +140,18 @@ function explain(value: unknown, path: string): void {
  * @throws {TypeError} naming the path of a value msgpack cannot carry.
  */
 export function encode(value: unknown): Uint8Array {
+  try {
+    return encodeValue(value);
+  } catch (e) {
+    if (e !== REFUSED) throw e;
+  }
+  // The encoder met something it cannot carry: name where it is.
   checkSerializable(value);
-  return packr.pack(value);
-}
-
-/** Turns Node Buffers from the decoder into plain Uint8Arrays; finds 0xc1. */
-function normalize(v: unknown, depth: number): unknown {
-  if (v === null || typeof v !== "object") return v;
-  if (v === C1) {
-    throw new SyntaxError(
-      "Cannot decode the message as it contains the reserved byte 0xc1",
-    );
-  }
-  if (v instanceof Uint8Array) {
-    return v.constructor === Uint8Array
-      ? v
-      : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  }
-  if (depth > MAX_DEPTH) {
-    throw new SyntaxError(
-      `Cannot decode the message as it is nested deeper than ${MAX_DEPTH} levels`,
-    );
-  }
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (x !== null && typeof x === "object") v[i] = normalize(x, depth + 1);
-    }
-  } else if (!(v instanceof Date)) {
-    const o = v as Record<string, unknown>;
-    for (const k in o) {
-      const x = o[k];
-      if (x !== null && typeof x === "object") o[k] = normalize(x, depth + 1);
-    }
-  }
-  return v;
+  throw new TypeError(
+    "Cannot serialize the value as it holds a function, symbol, cycle or " +
+      "bigint wider than 64 bits where no path names it (a Map key, an " +
+      "Error's cause or a toJSON() result); pass plain data",
+  );
 }
 
 const PICKLE_HINT =
@@ -196,22 +164,17 @@ function looksLikePickle(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decodes exactly one msgpack value from `bytes`.
+ * Decodes exactly one msgpack value from `bytes`. Bytes arrive as plain
+ * Uint8Arrays that own their memory.
  *
  * @throws {SyntaxError} when the bytes are not exactly one valid msgpack value
- * (truncated, trailing bytes, the reserved byte 0xc1).
+ * (truncated, trailing bytes, the reserved byte 0xc1, an unknown extension).
  */
 export function decode(bytes: Uint8Array): unknown {
-  let value: unknown;
   try {
-    value = unpackr.unpack(bytes);
+    return decodeValue(bytes);
   } catch (e) {
-    throw new SyntaxError(
-      `Cannot decode the message as it is not one valid msgpack value: ${
-        (e as Error).message
-      }${looksLikePickle(bytes) ? PICKLE_HINT : ""}`,
-      { cause: e },
-    );
+    if (!(e instanceof SyntaxError) || !looksLikePickle(bytes)) throw e;
+    throw new SyntaxError(e.message + PICKLE_HINT, { cause: e });
   }
-  return normalize(value, 0);
 }
