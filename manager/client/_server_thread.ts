@@ -9,7 +9,6 @@
 // its node Worker uses. When it is there the web Worker is used; when a
 // Deno lacks it, the `node:worker_threads` Worker (public `ref`/`unref`).
 
-import { Worker as NodeWorker } from "node:worker_threads";
 import type { WorkerReply, WorkerStart } from "../server/_serve_in_worker.ts";
 import { type WorkerRefHook, workerRefHook } from "../../_worker_ref.ts";
 
@@ -111,42 +110,56 @@ function webThread(start: WorkerStart, hook: WorkerRefHook): ServerThread {
 }
 
 function nodeThread(start: WorkerStart): ServerThread {
-  const w = new NodeWorker(NODE_ENTRY, { workerData: start });
+  // Loaded only on this fallback path: node:worker_threads brings Deno's Node
+  // compatibility layer (~5 ms) that the web Worker path never needs.
+  type NodeWorker = import("node:worker_threads").Worker;
+  const worker: Promise<NodeWorker> = import("node:worker_threads").then(
+    ({ Worker }) => new Worker(NODE_ENTRY, { workerData: start }),
+  );
+  const use = (fn: (w: NodeWorker) => unknown) => {
+    worker.then(fn, () => {});
+  };
   let lost: (() => void) | undefined;
-  const started = new Promise<WorkerReply>((resolve, reject) => {
-    w.once("message", resolve);
-    w.once("error", (e: Error) => reject(failed(`failed: ${e.message}`, e)));
-    w.once(
-      "exit",
-      (code: number) => reject(failed(`exited (code ${code})`)),
-    );
-  });
-  started.then(() => {
-    w.removeAllListeners();
-    w.on("error", () => lost?.());
-    w.on("exit", () => lost?.());
-  }, () => {});
+  const started = worker.then((w) =>
+    new Promise<WorkerReply>((resolve, reject) => {
+      w.once("message", resolve);
+      w.once("error", (e: Error) => reject(failed(`failed: ${e.message}`, e)));
+      w.once(
+        "exit",
+        (code: number) => reject(failed(`exited (code ${code})`)),
+      );
+    })
+  );
+  started.then(() =>
+    use((w) => {
+      w.removeAllListeners();
+      w.on("error", () => lost?.());
+      w.on("exit", () => lost?.());
+    }), () => {});
   return {
     started,
     onLost: (fn) => (lost = fn),
-    ref: () => w.ref(),
-    unref: () => w.unref(),
+    ref: () => use((w) => w.ref()),
+    unref: () => use((w) => w.unref()),
     shutdown: (ms) =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        const done = () => {
-          clearTimeout(t);
-          resolve();
-        };
-        w.on("message", (m: WorkerReply) => {
-          if (m?.kind === "closed") done();
-        });
-        w.once("exit", done);
-        w.postMessage({ kind: "shutdown" });
-      }),
-    terminate: async () => {
-      w.removeAllListeners();
-      await w.terminate();
-    },
+      worker.then((w) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, ms);
+          const done = () => {
+            clearTimeout(t);
+            resolve();
+          };
+          w.on("message", (m: WorkerReply) => {
+            if (m?.kind === "closed") done();
+          });
+          w.once("exit", done);
+          w.postMessage({ kind: "shutdown" });
+        })
+      ),
+    terminate: () =>
+      worker.then(async (w) => {
+        w.removeAllListeners();
+        await w.terminate();
+      }, () => {}),
   };
 }
