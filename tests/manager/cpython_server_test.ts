@@ -27,6 +27,34 @@ async function serve() {
   return { server, host: a.hostname, port: String(a.port) };
 }
 
+/**
+ * serve() plus a Deno (msgpack) client of the same server; disposing closes
+ * the client, then the server.
+ */
+async function serveWithDenoClient() {
+  const { server, host, port } = await serve();
+  let m;
+  try {
+    m = await PyManager.connect({ address: server.address, authkey: KEY });
+  } catch (e) {
+    await server[Symbol.asyncDispose]();
+    throw e;
+  }
+  return {
+    server,
+    host,
+    port,
+    m,
+    async [Symbol.asyncDispose]() {
+      try {
+        await m[Symbol.asyncDispose]();
+      } finally {
+        await server[Symbol.asyncDispose]();
+      }
+    },
+  };
+}
+
 /** Runs a driver of tests/manager/py/ against host:port; it must exit 0. */
 async function drive(
   py: (typeof pythons)[number],
@@ -115,12 +143,8 @@ Deno.test("cpython client: hostile pickles are refused by name, nothing runs, th
 
 Deno.test("cpython client: a SIGKILLed client's lock is released and its pending get cancelled", async () => {
   const py = pythons[0];
-  const { server, host, port } = await serve();
-  await using _s = server;
-  await using m = await PyManager.connect({
-    address: server.address,
-    authkey: KEY,
-  });
+  await using served = await serveWithDenoClient();
+  const { host, port, m } = served;
   const lock = await m.create<SharedLock>("get_lock");
   const q = await m.create<SharedQueue>("get_queue");
   {
@@ -150,12 +174,8 @@ Deno.test("cpython client: a wrong key is refused", async () => {
 
 Deno.test("cpython client: a queue fed by Python is drained by Deno", async () => {
   const py = pythons[0];
-  const { server, host, port } = await serve();
-  await using _s = server;
-  await using m = await PyManager.connect({
-    address: server.address,
-    authkey: KEY,
-  });
+  await using served = await serveWithDenoClient();
+  const { host, port, m } = served;
   const q = await m.create<SharedQueue>("get_queue");
   const before = await m.stats();
   const r = await drive(py, "client_of_deno.py", host, port, ["feed", "50"]);
@@ -265,12 +285,8 @@ Deno.test("serve({ python }) needs an authkey", async () => {
 
 Deno.test("cpython client: an item pickle cannot carry stays in the queue for a Deno client", async () => {
   const py = pythons[0];
-  const { server, host, port } = await serve();
-  await using _s = server;
-  await using m = await PyManager.connect({
-    address: server.address,
-    authkey: KEY,
-  });
+  await using served = await serveWithDenoClient();
+  const { host, port, m } = served;
   const q = await m.create<SharedQueue>("get_queue");
   const when = new Date(0);
   await q.put(when);
