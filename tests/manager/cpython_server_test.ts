@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { SharedQueue, SyncManager } from "../../manager/mod.ts";
 import { SharedLock } from "../../manager/types/lock.ts";
+import { FooBar } from "../fixtures/manager_types.ts";
 import { findPythons, hex, PyProcess, type PyRun, runPy } from "./_cpython.ts";
 
 const pythons = await findPythons();
@@ -188,20 +189,9 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
   assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i));
 });
 
-// CPython's _TestMyManager / _TestRemoteManager types, served by Deno.
-class FooBar {
-  f(): string {
-    return "f()";
-  }
-  g(): never {
-    const e = new Error("g");
-    e.name = "ValueError";
-    throw e;
-  }
-  _h(): string {
-    return "_h()";
-  }
-}
+// CPython's _TestMyManager / _TestRemoteManager types, served by Deno
+// (FooBar is the manager tests' own; Squares is an iterator CPython's
+// IteratorProxy drives by __next__).
 
 class Squares {
   #i = 0;
