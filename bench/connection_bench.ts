@@ -30,7 +30,14 @@
 
 import process from "node:process";
 import { Client, EOFError, Listener } from "../connection/mod.ts";
-import { type BenchRow, cpython, median, pin, row } from "./_common.ts";
+import {
+  type BenchRow,
+  cpython,
+  median,
+  pin,
+  row,
+  writeResults,
+} from "./_common.ts";
 
 const PEER_NAME = "connection-bench-peer";
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 1);
@@ -1125,12 +1132,7 @@ async function main(): Promise<void> {
     } s in all; Deno ${Deno.version.deno}; ${pinned}`,
   );
   if (only) return; // a partial run must not replace the full results
-  const dir = new URL("./results/", import.meta.url);
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(
-    new URL("connection.json", dir),
-    JSON.stringify(rows, null, 2) + "\n",
-  );
+  await writeResults("connection", rows);
 }
 
 if ((globalThis as { name?: string }).name === PEER_NAME) {

@@ -27,7 +27,7 @@
  */
 
 import { type Address, SyncManager } from "../manager/mod.ts";
-import { type BenchRow, cpython } from "./_common.ts";
+import { type BenchRow, cpython, writeResults } from "./_common.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 0.2);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -843,10 +843,5 @@ for (const r of rows) {
   );
 }
 if (ONLY !== undefined) Deno.exit(0);
-const results = new URL("./results/", import.meta.url);
-await Deno.mkdir(results, { recursive: true });
-await Deno.writeTextFile(
-  new URL("manager.json", results),
-  JSON.stringify(rows, null, 2) + "\n",
-);
+await writeResults("manager", rows);
 console.log("\nWrote bench/results/manager.json");

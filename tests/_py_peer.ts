@@ -2,7 +2,14 @@
 // (tests/connection/interop_test.ts, tests/pickle/interop_test.ts): one
 // process per interpreter runs a whole scripted sequence.
 
+import { type Listener, parseAddress } from "../connection/mod.ts";
 import { deadline, enc } from "./connection/_helpers.ts";
+
+/** A Listener's address as CPython's Client takes it: a path or (host, port). */
+export function pyAddress(l: Listener): string | [string, number] {
+  const a = parseAddress(l.address);
+  return a.family === "AF_UNIX" ? a.path : [a.hostname, a.port];
+}
 
 /**
  * A running Python script that reads one JSON command per line on stdin and

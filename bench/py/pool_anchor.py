@@ -8,9 +8,7 @@ import multiprocessing as mp
 import sys
 import time
 
-
-def noop():
-    return None
+from _anchor import median, noop, noop_tasks_per_s, pool_start_ms
 
 
 def sqr(x):
@@ -26,41 +24,17 @@ def busy(ms):
 
 
 def best(fn, reps):
-    fn()  # warm-up (same count as the Deno side)
-    fn()
-    out = []
-    for _ in range(reps):
-        out.append(fn())
-    out.sort()
-    return out[len(out) // 2]  # median
+    return median(fn, reps, warmups=2)  # (same warm-up count as the Deno side)
 
 
 def main():
     quick = "--quick" in sys.argv
     reps = 1 if quick else 3
     res = {}
-    def start():
-        t0 = time.perf_counter()
-        p = mp.Pool(2)
-        p.apply(noop)
-        ms = (time.perf_counter() - t0) * 1000
-        p.terminate()
-        p.join()
-        return ms
-
-    res["start_ms"] = best(start, reps)
+    res["start_ms"] = best(lambda: pool_start_ms(mp), reps)
     pool = mp.Pool(2)
     pool.apply(noop)
-
-    def noop_tasks():
-        n = 20000
-        t = time.perf_counter()
-        rs = [pool.apply_async(noop) for _ in range(n)]
-        for r in rs:
-            r.get()
-        return n / (time.perf_counter() - t)
-
-    res["noop_tasks_per_s"] = best(noop_tasks, reps)
+    res["noop_tasks_per_s"] = best(lambda: noop_tasks_per_s(pool, 20000), reps)
 
     items = list(range(200000))
 

@@ -7,9 +7,7 @@ import multiprocessing as mp
 import sys
 import time
 
-
-def noop():
-    return None
+from _anchor import median, noop, noop_tasks_per_s, pool_start_ms
 
 
 def work(n):
@@ -19,12 +17,6 @@ def work(n):
     return x
 
 
-def median(fn, reps):
-    fn()
-    out = sorted(fn() for _ in range(reps))
-    return out[len(out) // 2]
-
-
 def main():
     method = sys.argv[1]
     quick = "--quick" in sys.argv
@@ -32,29 +24,12 @@ def main():
     ctx = mp.get_context(method)
     res = {}
 
-    def start():
-        t0 = time.perf_counter()
-        p = ctx.Pool(2)
-        p.apply(noop)
-        ms = (time.perf_counter() - t0) * 1000
-        p.terminate()
-        p.join()
-        return ms
-
-    res["start_ms"] = median(start, reps)
+    res["start_ms"] = median(lambda: pool_start_ms(ctx), reps)
 
     with ctx.Pool(2) as pool:
         pool.apply(noop)
-
-        def noops():
-            n = 5000 if quick else 20000
-            t = time.perf_counter()
-            rs = [pool.apply_async(noop) for _ in range(n)]
-            for r in rs:
-                r.get()
-            return n / (time.perf_counter() - t)
-
-        res["noop_per_s"] = median(noops, reps)
+        n = 5000 if quick else 20000
+        res["noop_per_s"] = median(lambda: noop_tasks_per_s(pool, n), reps)
 
     def process():
         t0 = time.perf_counter()

@@ -237,13 +237,18 @@ const proxyClasses: [string, GlobalEntry][] = [...PROXY_CLASSES].map((
   n,
 ) => [`multiprocessing.managers.${n}`, { value: new ProxyClassName(n) }]);
 
+/** What both sides read: plain values, tokens and proxies. */
+const PROXY_GLOBALS: [string, GlobalEntry][] = [
+  ...PLAIN_GLOBALS,
+  ["multiprocessing.managers.Token", token],
+  ["multiprocessing.managers.RebuildProxy", rebuildProxy],
+  ...proxyClasses,
+];
+
 /** What a Deno server reads from CPython clients. */
 const SERVER_PROFILE: ReaderProfile = {
   globals: new Map<string, GlobalEntry>([
-    ...PLAIN_GLOBALS,
-    ["multiprocessing.managers.Token", token],
-    ["multiprocessing.managers.RebuildProxy", rebuildProxy],
-    ...proxyClasses,
+    ...PROXY_GLOBALS,
     ["builtins.slice", slice],
   ]),
 };
@@ -256,10 +261,7 @@ function opaque(module: string, name: string): GlobalEntry {
 /** What a Deno client reads from CPython servers. */
 const CLIENT_PROFILE: ReaderProfile = {
   globals: new Map<string, GlobalEntry>([
-    ...PLAIN_GLOBALS,
-    ["multiprocessing.managers.Token", token],
-    ["multiprocessing.managers.RebuildProxy", rebuildProxy],
-    ...proxyClasses,
+    ...PROXY_GLOBALS,
     ["multiprocessing.managers.Value", managerObject("Value")],
     ["multiprocessing.managers.Namespace", managerObject("Namespace")],
     ["builtins.list", {

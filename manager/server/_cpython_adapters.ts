@@ -408,14 +408,23 @@ export function packArray(typecode: string, items: unknown[]): PyArray {
   );
 }
 
-function arrayIndex(a: SharedArray, i: unknown): number {
-  const n = a.length();
-  const k = pyInt(i, "array indices");
+/**
+ * Python's index into a sequence of `n` items (negative counts from the end),
+ * or CPython's TypeError / IndexError naming `what` ("array", "list").
+ */
+function seqIndex(n: number, i: unknown, what: "array" | "list"): number {
+  const k = pyInt(i, `${what} indices`);
   const j = k < 0 ? k + n : k;
   if (j < 0 || j >= n) {
-    throw new PyException("builtins.IndexError", ["array index out of range"]);
+    throw new PyException("builtins.IndexError", [
+      `${what} index out of range`,
+    ]);
   }
   return j;
+}
+
+function arrayIndex(a: SharedArray, i: unknown): number {
+  return seqIndex(a.length(), i, "array");
 }
 
 const ARRAY: PyType = {
@@ -466,13 +475,7 @@ function sequence(v: unknown, message: string): unknown[] {
 // ---- list ---------------------------------------------------------------
 
 function listIndex(l: SharedList, i: unknown): number {
-  const n = l.length();
-  const k = pyInt(i, "list indices");
-  const j = k < 0 ? k + n : k;
-  if (j < 0 || j >= n) {
-    throw new PyException("builtins.IndexError", ["list index out of range"]);
-  }
-  return j;
+  return seqIndex(l.length(), i, "list");
 }
 
 function repeat(items: unknown[], n: unknown): unknown[] {

@@ -12,7 +12,6 @@ import {
   Client,
   type Connection,
   Listener,
-  parseAddress,
 } from "../../connection/mod.ts";
 import {
   deadline,
@@ -23,7 +22,7 @@ import {
   pattern,
   rejection,
 } from "./_helpers.ts";
-import { PyPeer } from "../_py_peer.ts";
+import { pyAddress, PyPeer } from "../_py_peer.ts";
 
 const SCRIPT = new URL("../py/interop_peer.py", import.meta.url).pathname;
 const SIZES = [0, 16, 1 << 20];
@@ -39,11 +38,6 @@ const OTHER_KEY = enc.encode("not-the-same-key");
 
 function reversed(b: Uint8Array): Uint8Array {
   return b.slice().reverse();
-}
-
-function pyAddress(l: Listener): string | [string, number] {
-  const a = parseAddress(l.address);
-  return a.family === "AF_UNIX" ? a.path : [a.hostname, a.port];
 }
 
 /** Deno drives: sends the three sizes, checks the reversed echoes, says bye. */

@@ -1,16 +1,11 @@
 // Helpers of the CPython manager interop tests: run a Python driver script
 // (tests/manager/py/) and read its JSON lines.
 
-import { findPythons, type Python } from "../connection/_helpers.ts";
+import { findPythons, hex, type Python } from "../connection/_helpers.ts";
 
-export { findPythons, type Python };
+export { findPythons, hex, type Python };
 
 const PY_DIR = new URL("./py/", import.meta.url).pathname;
-
-/** Hex of a key, as the Python drivers take it. */
-export function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 /** A running Python driver: its JSON lines and exit status. */
 export interface PyRun {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { SharedQueue, SyncManager } from "../../manager/mod.ts";
 import { SharedLock } from "../../manager/types/lock.ts";
+import { FooBar } from "../fixtures/manager_types.ts";
 import { findPythons, hex, PyProcess, type PyRun, runPy } from "./_cpython.ts";
 
 const pythons = await findPythons();
@@ -25,6 +26,34 @@ async function serve() {
   });
   const a = server.pythonAddress as { hostname: string; port: number };
   return { server, host: a.hostname, port: String(a.port) };
+}
+
+/**
+ * serve() plus a Deno (msgpack) client of the same server; disposing closes
+ * the client, then the server.
+ */
+async function serveWithDenoClient() {
+  const { server, host, port } = await serve();
+  let m;
+  try {
+    m = await PyManager.connect({ address: server.address, authkey: KEY });
+  } catch (e) {
+    await server[Symbol.asyncDispose]();
+    throw e;
+  }
+  return {
+    server,
+    host,
+    port,
+    m,
+    async [Symbol.asyncDispose]() {
+      try {
+        await m[Symbol.asyncDispose]();
+      } finally {
+        await server[Symbol.asyncDispose]();
+      }
+    },
+  };
 }
 
 /** Runs a driver of tests/manager/py/ against host:port; it must exit 0. */
@@ -115,12 +144,8 @@ Deno.test("cpython client: hostile pickles are refused by name, nothing runs, th
 
 Deno.test("cpython client: a SIGKILLed client's lock is released and its pending get cancelled", async () => {
   const py = pythons[0];
-  const { server, host, port } = await serve();
-  await using _s = server;
-  await using m = await PyManager.connect({
-    address: server.address,
-    authkey: KEY,
-  });
+  await using served = await serveWithDenoClient();
+  const { host, port, m } = served;
   const lock = await m.create<SharedLock>("get_lock");
   const q = await m.create<SharedQueue>("get_queue");
   {
@@ -150,12 +175,8 @@ Deno.test("cpython client: a wrong key is refused", async () => {
 
 Deno.test("cpython client: a queue fed by Python is drained by Deno", async () => {
   const py = pythons[0];
-  const { server, host, port } = await serve();
-  await using _s = server;
-  await using m = await PyManager.connect({
-    address: server.address,
-    authkey: KEY,
-  });
+  await using served = await serveWithDenoClient();
+  const { host, port, m } = served;
   const q = await m.create<SharedQueue>("get_queue");
   const before = await m.stats();
   const r = await drive(py, "client_of_deno.py", host, port, ["feed", "50"]);
@@ -168,20 +189,9 @@ Deno.test("cpython client: a queue fed by Python is drained by Deno", async () =
   assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i));
 });
 
-// CPython's _TestMyManager / _TestRemoteManager types, served by Deno.
-class FooBar {
-  f(): string {
-    return "f()";
-  }
-  g(): never {
-    const e = new Error("g");
-    e.name = "ValueError";
-    throw e;
-  }
-  _h(): string {
-    return "_h()";
-  }
-}
+// CPython's _TestMyManager / _TestRemoteManager types, served by Deno
+// (FooBar is the manager tests' own; Squares is an iterator CPython's
+// IteratorProxy drives by __next__).
 
 class Squares {
   #i = 0;
@@ -265,12 +275,8 @@ Deno.test("serve({ python }) needs an authkey", async () => {
 
 Deno.test("cpython client: an item pickle cannot carry stays in the queue for a Deno client", async () => {
   const py = pythons[0];
-  const { server, host, port } = await serve();
-  await using _s = server;
-  await using m = await PyManager.connect({
-    address: server.address,
-    authkey: KEY,
-  });
+  await using served = await serveWithDenoClient();
+  const { host, port, m } = served;
   const q = await m.create<SharedQueue>("get_queue");
   const when = new Date(0);
   await q.put(when);

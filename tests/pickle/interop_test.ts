@@ -19,11 +19,10 @@ import {
   Client,
   type Connection,
   Listener,
-  parseAddress,
 } from "../../connection/mod.ts";
 import { dumps, frozenset, loads, tuple } from "../../pickle/mod.ts";
 import { deadline, findPythons } from "../connection/_helpers.ts";
-import { PyPeer } from "../_py_peer.ts";
+import { pyAddress, PyPeer } from "../_py_peer.ts";
 import {
   assertExpect,
   type Expect,
@@ -88,11 +87,6 @@ function checkExtra(name: string, v: unknown): void {
     assert.deepEqual(keys.slice(3), [null, 1.5, true]);
   }
   if (name === "set of 2500") assert.equal((v as Set<unknown>).size, 2500);
-}
-
-function pyAddress(l: Listener): string | [string, number] {
-  const a = parseAddress(l.address);
-  return a.family === "AF_UNIX" ? a.path : [a.hostname, a.port];
 }
 
 const pythons = await findPythons();
