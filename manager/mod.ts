@@ -27,8 +27,8 @@
  *   socket dir (`_exit_cleanup.ts`), permission errors naming every flag
  *   (`_permissions.ts`).
  * - `server/` — `ManagerServer` (`server.ts`: listener, stats, close); the
- *   protocol-neutral core (`_core.ts`: registry, calls, connected peers,
- *   `coreOf(server)`) and the one table of objects owning every reference
+ *   protocol-neutral core (`_core.ts`: registry, calls, connected peers)
+ *   and the one table of objects owning every reference
  *   count (`_object_table.ts`); one "door" per wire protocol turning frames
  *   into core calls (`_msgpack_door.ts`; a second protocol is a door beside
  *   it, on the same core); what `start()`'s server Worker runs

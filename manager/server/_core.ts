@@ -3,9 +3,9 @@
 // themselves (find the object, check the method is exposed, run it
 // attributed to its caller, create objects). A door (`_msgpack_door.ts` for
 // this package's protocol) turns frames into these calls and their results
-// into replies; a door for another protocol serves on the same core
-// (`coreOf(server)`), with its own listener, so its clients share the
-// objects and reference counts of every other client.
+// into replies; a door for another protocol (`_cpython_door.ts`) is handed
+// the same core by `ManagerServer` and serves it on its own listener, so its
+// clients share the objects and reference counts of every other client.
 
 import type { ObjectId, ObjectRef } from "../protocol/_messages.ts";
 import { type Caller, runAs, swapCaller } from "../types/_caller.ts";
@@ -31,19 +31,6 @@ export interface DoorHost {
   stats(): unknown;
   /** Closes the server (the `shutdown` request). */
   close(): Promise<void>;
-}
-
-/** The core of each server, for doors of other protocols to serve on. */
-const cores = new WeakMap<object, ServerCore>();
-
-/** The core of `server` (a `ManagerServer`); undefined for anything else. */
-export function coreOf(server: object): ServerCore | undefined {
-  return cores.get(server);
-}
-
-/** Records `core` as the core of `server` (done by `ManagerServer`). */
-export function setCore(server: object, core: ServerCore): void {
-  cores.set(server, core);
 }
 
 /** The result of a method call, before it becomes a reply. */

@@ -10,7 +10,7 @@ import type { Address } from "../../connection/address.ts";
 import { Listener } from "../../connection/listener.ts";
 import type { ConnLike } from "../protocol/conn.ts";
 import type { TypeSpec } from "../types/registry.ts";
-import { ServerCore, setCore } from "./_core.ts";
+import { ServerCore } from "./_core.ts";
 import { serveMsgpack } from "./_msgpack_door.ts";
 import type { CPythonDoor } from "./_cpython_door.ts";
 import { loadedCPythonDoor } from "./_door_loader.ts";
@@ -109,7 +109,6 @@ export class ManagerServer implements AsyncDisposable {
    */
   constructor(registry: Map<string, TypeSpec>) {
     this.#core = new ServerCore(registry);
-    setCore(this, this.#core);
     this.closed = new Promise((r) => (this.#resolveClosed = r));
   }
 
