@@ -19,6 +19,13 @@ import {
 import { findPythons, hex, PyProcess } from "./_cpython.ts";
 
 const pythons = await findPythons();
+
+Deno.test("CPython interpreters were found for the CPython-server tests (else they would not run)", () => {
+  assert.ok(
+    pythons.length > 0,
+    "no CPython found (pyenv 3.11.7/3.12.1/3.13.0 or python3)",
+  );
+});
 const KEY = new TextEncoder().encode("cpython server key");
 
 async function startServer(py: (typeof pythons)[number]) {

@@ -10,6 +10,13 @@ import { FooBar } from "../fixtures/manager_types.ts";
 import { findPythons, hex, PyProcess, type PyRun, runPy } from "./_cpython.ts";
 
 const pythons = await findPythons();
+
+Deno.test("CPython interpreters were found for the CPython-client tests (else they would not run)", () => {
+  assert.ok(
+    pythons.length > 0,
+    "no CPython found (pyenv 3.11.7/3.12.1/3.13.0 or python3)",
+  );
+});
 const KEY = new TextEncoder().encode("not the default key");
 
 class PyManager extends SyncManager {}
