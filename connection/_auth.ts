@@ -3,7 +3,7 @@
 
 import { AuthenticationError } from "./errors.ts";
 import { hmacSha256 } from "./_sha256.ts";
-import { CHALLENGE, startsWith } from "./_bytes.ts";
+import { CHALLENGE, equalBytes, startsWith } from "./_bytes.ts";
 
 const enc = new TextEncoder();
 export const WELCOME: Uint8Array = enc.encode("#WELCOME#");
@@ -66,13 +66,6 @@ function hmac(name: string, key: Uint8Array, message: Uint8Array): Uint8Array {
   );
 }
 
-/** Compares two equally long byte strings in time that does not depend on their contents. */
-function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -81,10 +74,6 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function show(b: Uint8Array): string {
@@ -144,7 +133,7 @@ export function verifyResponse(
       }' digest has the wrong size: expected length ${expected.length} got ${mac.length}`,
     );
   }
-  if (!equal(expected, mac)) {
+  if (!equalBytes(expected, mac)) {
     throw new AuthenticationError(
       "Cannot authenticate the peer as the digest received was wrong: both sides must use the same authkey",
     );
@@ -225,7 +214,7 @@ export function challengeBody(challenge: Uint8Array): Uint8Array {
 
 /** Fails unless `verdict` is `#WELCOME#`. */
 export function checkWelcome(verdict: Uint8Array): void {
-  if (!equal(verdict, WELCOME)) {
+  if (!equalBytes(verdict, WELCOME)) {
     throw new AuthenticationError(
       "Cannot authenticate as the peer rejected our digest (digest sent was rejected): both sides must use the same authkey",
     );

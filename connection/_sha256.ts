@@ -3,6 +3,9 @@
 // against 6.5–9 µs for node:crypto's createHmac in Deno 2.9, and no
 // node:crypto load (~15 ms in a fresh Worker). Checked against node:crypto on
 // random keys and messages and by CPython's known-answer vectors in the tests.
+
+import { equalBytes } from "./_bytes.ts";
+
 const K = new Uint32Array([
   0x428a2f98,
   0x71374491,
@@ -202,17 +205,9 @@ let lastMac: ((message: Uint8Array) => Uint8Array) | undefined;
 
 /** HMAC-SHA256 of `message` under `key`. */
 export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
-  if (lastKey === undefined || !sameBytes(lastKey, key)) {
+  if (lastKey === undefined || !equalBytes(lastKey, key)) {
     lastMac = hmacSha256Keyed(key);
     lastKey = key.slice();
   }
   return lastMac!(message);
-}
-
-/** Byte equality in time independent of the contents. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }

@@ -33,6 +33,7 @@
 
 import { type Connection, createConnection } from "../connection/connection.ts";
 import { SocketChannel } from "../connection/_socket_channel.ts";
+import { equalBytes } from "../connection/_bytes.ts";
 import type { ControlAddress, Hello, StdinConfig } from "./_dial.ts";
 import { childFlags } from "./_flags.ts";
 
@@ -70,13 +71,6 @@ export interface ChildOptions {
 const HANDSHAKE_TIMEOUT = 10_000;
 /** Connections that fail the handshake before the listener gives up. */
 const MAX_BAD_PEERS = 16;
-
-/** Whether `a` equals `b`, in time that does not depend on their contents. */
-function sameSecret(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i]!;
-  return diff === 0;
-}
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -388,7 +382,7 @@ export function acceptControl(
     const timer = setTimeout(() => conn.close(), HANDSHAKE_TIMEOUT);
     Deno.unrefTimer(timer);
     try {
-      if (!sameSecret(await conn.recvBytes(64), key)) {
+      if (!equalBytes(await conn.recvBytes(64), key)) {
         throw new Error("wrong secret");
       }
       const hello = JSON.parse(
