@@ -15,6 +15,7 @@ import {
 import { AuthenticationError } from "./errors.ts";
 import { keyBytes } from "./_auth.ts";
 import { clientHandshake } from "./_handshake.ts";
+import { closeQuietly } from "./_startups.ts";
 import { type Connection, createConnection } from "./connection.ts";
 import { SocketChannel } from "./_socket_channel.ts";
 import { type Codec, codecFor } from "./_serializer.ts";
@@ -173,11 +174,7 @@ async function connect(
   let failure: unknown;
   let fail!: (e: unknown) => void;
   const closeRaw = () => {
-    try {
-      raw?.close();
-    } catch {
-      // closed already
-    }
+    if (raw) closeQuietly(raw);
   };
   const failed = new Promise<never>((_, reject) => {
     fail = (e) => {
@@ -254,7 +251,6 @@ async function connect(
         if (failure !== undefined) c.close();
       }, () => {});
       raw = await Promise.race([upgrading, failed]);
-      connectedAt = performance.now();
     }
     connectedAt = performance.now();
     if (tls && key !== undefined) {
