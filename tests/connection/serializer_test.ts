@@ -38,28 +38,34 @@ Deno.test("serializer: an unknown serializer is a TypeError naming the option", 
 });
 
 Deno.test("serializer: a Listener's connections use its serializer", async () => {
-  await using listener = new Listener({ serializer: "msgpack" });
+  await using listener = new Listener({ serializer: "pickle" });
   const accepted = listener.accept();
   await using client = await Client(listener.address, {
-    serializer: "msgpack",
+    serializer: "pickle",
   });
   await using server = await accepted;
-  await client.send([1n, "x"]);
-  assert.deepEqual(await server.recv(), [1n, "x"]);
+  await client.send({ a: 1 });
+  // pickle, not the default msgpack: a dict arrives as a Map
+  assert.deepEqual(await server.recv(), new Map([["a", 1]]));
+  // and the frame on the wire is a protocol-4 pickle
+  await client.send("x");
+  const frame = await server.recvBytes();
+  assert.deepEqual([...frame.subarray(0, 2)], [0x80, 0x04]);
 });
 
 Deno.test("serializer: a transferred Pipe end carries its serializer options and works", async () => {
-  const [a, b] = Pipe(true, { serializer: "msgpack", pickle: { protocol: 2 } });
+  const [a, b] = Pipe(true, { serializer: "pickle", pickle: { protocol: 2 } });
   const { value } = encodeForPost({ end: b });
   // The options travel with the end (the revived end rebuilds its codec).
   assert.match(
     JSON.stringify(value),
-    /"serializer":\{"serializer":"msgpack","pickle":\{"protocol":2\}\}/,
+    /"serializer":\{"serializer":"pickle","pickle":\{"protocol":2\}\}/,
   );
   const moved = (await decodeFromPost(value) as { end: Connection }).end;
   try {
     await a.send({ ok: true });
-    assert.deepEqual(await moved.recv(), { ok: true });
+    // the revived end decodes pickle: a dict arrives as a Map
+    assert.deepEqual(await moved.recv(), new Map([["ok", true]]));
   } finally {
     a.close();
     moved.close();
