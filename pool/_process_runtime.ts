@@ -62,7 +62,6 @@ function describe(exit: ChildExit): string {
 
 class ProcessWorker implements WorkerHandle {
   readonly #events: WorkerEvents;
-  readonly #name: string;
   #child: Child | null = null;
   /** Packed messages (or, before node:v8 loaded, messages) waiting for the child. */
   #queue: { msg: unknown; transfer: Transferable[]; bytes?: Uint8Array }[] = [];
@@ -73,7 +72,6 @@ class ProcessWorker implements WorkerHandle {
 
   constructor(options: SpawnOptions, events: WorkerEvents) {
     this.#events = events;
-    this.#name = options.name;
     this.exited = new Promise((r) => this.#resolveExited = r);
     try {
       this.#enqueue(options.init, options.initTransfer);

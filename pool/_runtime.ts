@@ -2,10 +2,10 @@
 // to, kept alive (or not) and stopped. The scheduler only sees these
 // interfaces; each runtime is one file implementing them:
 //
-// - `_thread_runtime.ts`: Deno Worker threads (today's only one).
-// - a child-process runtime is a new file implementing `WorkerRuntime` on
-//   the host and running `runWorker` (`_worker.ts`) against a `HostPort` in
-//   the child, plus one line choosing it in the pool.
+// - `_thread_runtime.ts`: Deno Worker threads (`runtime: "worker"`).
+// - `_process_runtime.ts`: child processes (`runtime: "process"`), running
+//   `runWorker` (`_worker.ts`) against a `HostPort` over the control
+//   connection in the child (`_process_worker.ts`).
 //
 // Contract, host side (`WorkerRuntime.spawn` → `WorkerHandle`):
 // - `spawn` starts the worker and sends it `init`; it never throws. If the
@@ -79,8 +79,8 @@ export interface WorkerHandle {
   readonly pid?: number | undefined;
   /** Resolves when the worker is gone for good (a child process reaped). */
   readonly exited?: Promise<void>;
-  /** Throws what post() would throw for `value` (default: structuredClone's check). */
-  check?(value: unknown): void;
+  /** Throws what post() would throw for `value`. */
+  check(value: unknown): void;
 }
 
 /** A way of running pool workers (threads, child processes). */
@@ -123,4 +123,7 @@ export const NO_WORKER: WorkerHandle = {
   post() {},
   terminate() {},
   setRef() {},
+  check(value) {
+    structuredClone(value);
+  },
 };

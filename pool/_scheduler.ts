@@ -431,8 +431,7 @@ export class Scheduler {
       const okLengths: number[] = [];
       runs.forEach((r, i) => {
         try {
-          if (w.handle.check) w.handle.check(r.x);
-          else structuredClone(r.x);
+          w.handle.check(r.x);
           okRuns.push(r);
           okJobs.push(jobs[i]!);
           okLengths.push(lengths[i]!);

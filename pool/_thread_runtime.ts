@@ -111,6 +111,10 @@ class ThreadWorker implements WorkerHandle {
     this.#worker.terminate();
   }
 
+  check(value: unknown): void {
+    structuredClone(value);
+  }
+
   setRef(ref: boolean): void {
     if (ref === this.#ref || this.#dead) return;
     this.#ref = ref;
